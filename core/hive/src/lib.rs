@@ -1,0 +1,3 @@
+//! The Queen's authority.
+#![no_std]
+extern crate alloc;

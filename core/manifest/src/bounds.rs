@@ -1,0 +1,136 @@
+use crate::Manifest;
+use alloc::string::String;
+use core::fmt;
+
+/// Why a manifest was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestError {
+    /// The TOML did not parse or named an unknown field (the text says where).
+    Parse(String),
+    /// A field lies outside the range the core can honour.
+    OutOfRange {
+        field: &'static str,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
+    /// Two fields contradict each other.
+    Inconsistent(&'static str),
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestError::Parse(text) => write!(f, "invalid manifest: {text}"),
+            ManifestError::OutOfRange {
+                field,
+                value,
+                min,
+                max,
+            } => write!(
+                f,
+                "invalid manifest: {field} = {value} is outside the allowed range {min}..={max}"
+            ),
+            ManifestError::Inconsistent(why) => write!(f, "invalid manifest: {why}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ManifestError {}
+
+/// One numeric field and the range the core accepts for it.
+pub struct Bound {
+    pub field: &'static str,
+    pub get: fn(&Manifest) -> u64,
+    pub min: u64,
+    pub max: u64,
+}
+
+macro_rules! bound {
+    ($field:literal, $sec:ident . $name:ident, $min:expr, $max:expr) => {
+        Bound {
+            field: $field,
+            get: |m| u64::from(m.$sec.$name),
+            min: $min,
+            max: $max,
+        }
+    };
+}
+
+/// Every numeric bound, with the hard ceilings of INTERFACES.md.
+pub static BOUNDS: &[Bound] = &[
+    bound!("hive.workers_max", hive.workers_max, 1, 65_536),
+    bound!("hive.spawn_batch_max", hive.spawn_batch_max, 1, 4096),
+    bound!("hive.log_ring_bytes", hive.log_ring_bytes, 4096, 16 << 20),
+    bound!("hive.ctl_line_max", hive.ctl_line_max, 128, 4096),
+    bound!("hive.idempotency_window", hive.idempotency_window, 1, 65_536),
+    bound!("hive.heartbeat_deadline_ms", hive.heartbeat_deadline_ms, 100, 600_000),
+    bound!("hive.default_ttl_s", hive.default_ttl_s, 1, 30 * 86_400),
+    bound!("hive.default_ops", hive.default_ops, 0, u32::MAX as u64),
+    bound!("secure9p.msize", secure9p.msize, 256, 8192),
+    bound!("secure9p.walk_depth", secure9p.walk_depth, 1, 8),
+    bound!("secure9p.name_max", secure9p.name_max, 1, 64),
+    bound!("secure9p.tags_per_session", secure9p.tags_per_session, 1, 16),
+    bound!("secure9p.fids_per_session", secure9p.fids_per_session, 2, 64),
+    bound!("secure9p.batch_max", secure9p.batch_max, 1, 256),
+    bound!("sessions.max", sessions.max, 1, 65_536),
+    bound!("sessions.idle_timeout_ms", sessions.idle_timeout_ms, 1000, 86_400_000),
+    bound!("sessions.auth_deadline_ms", sessions.auth_deadline_ms, 100, 5_000),
+    bound!("console.frame_max", console.frame_max, 64, 8192),
+    bound!("console.line_max", console.line_max, 16, 256),
+    bound!("console.connections_max", console.connections_max, 1, 256),
+    bound!("console.backoff_base_ms", console.backoff_base_ms, 1, 10_000),
+    bound!("console.backoff_cap_ms", console.backoff_cap_ms, 1, 600_000),
+    bound!("console.stream_lines_max", console.stream_lines_max, 1, 65_536),
+    bound!("ticket.worker_text_max", ticket.worker_text_max, 64, 224),
+    bound!("ticket.text_max", ticket.text_max, 64, 4096),
+    bound!("ticket.scopes_max", ticket.scopes_max, 1, 8),
+    bound!("ticket.revocations_max", ticket.revocations_max, 16, 1 << 20),
+    bound!("telemetry.ring_bytes", telemetry.ring_bytes, 512, 1 << 20),
+    bound!("telemetry.record_max", telemetry.record_max, 16, 512),
+    bound!("pump.conns_per_turn", pump.conns_per_turn, 1, 65_536),
+    bound!("pump.conn_buffer_bytes", pump.conn_buffer_bytes, 1024, 1 << 20),
+];
+
+pub(crate) fn check_relations(m: &Manifest) -> Result<(), ManifestError> {
+    if m.hive.name.is_empty()
+        || m.hive.name.len() > 32
+        || !m
+            .hive
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ManifestError::Inconsistent(
+            "hive.name must be 1..=32 characters of [A-Za-z0-9_-]",
+        ));
+    }
+    if m.telemetry.record_max > m.telemetry.ring_bytes {
+        return Err(ManifestError::Inconsistent(
+            "telemetry.record_max must not exceed telemetry.ring_bytes",
+        ));
+    }
+    if m.console.backoff_cap_ms < m.console.backoff_base_ms {
+        return Err(ManifestError::Inconsistent(
+            "console.backoff_cap_ms must be at least console.backoff_base_ms",
+        ));
+    }
+    if m.ticket.worker_text_max > m.ticket.text_max {
+        return Err(ManifestError::Inconsistent(
+            "ticket.worker_text_max must not exceed ticket.text_max",
+        ));
+    }
+    if m.pump.conn_buffer_bytes < m.secure9p.msize || m.pump.conn_buffer_bytes < m.console.frame_max
+    {
+        return Err(ManifestError::Inconsistent(
+            "pump.conn_buffer_bytes must hold one whole message (>= secure9p.msize and console.frame_max)",
+        ));
+    }
+    if m.hive.workers_max > m.sessions.max.saturating_mul(16) {
+        return Err(ManifestError::Inconsistent(
+            "hive.workers_max must not exceed 16 x sessions.max",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+use alloc::string::String;
+use serde::Deserialize;
+
+/// The whole manifest. `Default` is the reference hive of INTERFACES.md.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Manifest {
+    pub hive: HiveLimits,
+    pub secure9p: Secure9pLimits,
+    pub sessions: SessionLimits,
+    pub console: ConsoleLimits,
+    pub ticket: TicketLimits,
+    pub telemetry: TelemetryLimits,
+    pub pump: PumpLimits,
+    pub features: Features,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HiveLimits {
+    /// Hive label used in audit lines and transcripts.
+    pub name: String,
+    /// Registered workers (any state but gone) at once.
+    pub workers_max: u32,
+    /// Workers a single `spawn` line may ask for.
+    pub spawn_batch_max: u32,
+    /// Bytes of `/log/queen.log` kept in memory; older lines are reported as `lost=<n>`.
+    pub log_ring_bytes: u32,
+    /// Longest line accepted on a control file (`/queen/ctl`, `/queen/lifecycle/ctl`).
+    pub ctl_line_max: u32,
+    /// Remembered `(id, idempotency_key)` envelopes for replayed ACKs.
+    pub idempotency_window: u32,
+    /// Heartbeat deadline after which a silent worker is marked unreachable.
+    pub heartbeat_deadline_ms: u32,
+    /// Default worker ticket lifetime when a spawn names none.
+    pub default_ttl_s: u32,
+    /// Default op budget when a spawn names none (0 = unlimited).
+    pub default_ops: u32,
+}
+
+impl Default for HiveLimits {
+    fn default() -> Self {
+        Self {
+            name: String::from("hive"),
+            workers_max: 4096,
+            spawn_batch_max: 1024,
+            log_ring_bytes: 256 * 1024,
+            ctl_line_max: 1024,
+            idempotency_window: 256,
+            heartbeat_deadline_ms: 15_000,
+            default_ttl_s: 3600,
+            default_ops: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Secure9pLimits {
+    /// Largest message; clients are negotiated down to this, never up.
+    pub msize: u32,
+    pub walk_depth: u32,
+    pub name_max: u32,
+    pub tags_per_session: u32,
+    pub fids_per_session: u32,
+    /// Requests decoded from one connection in one pump turn.
+    pub batch_max: u32,
+}
+
+impl Default for Secure9pLimits {
+    fn default() -> Self {
+        Self {
+            msize: 8192,
+            walk_depth: 8,
+            name_max: 64,
+            tags_per_session: 16,
+            fids_per_session: 64,
+            batch_max: 16,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionLimits {
+    /// Secure9P sessions per hive.
+    pub max: u32,
+    pub idle_timeout_ms: u32,
+    pub auth_deadline_ms: u32,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            max: 4096,
+            idle_timeout_ms: 300_000,
+            auth_deadline_ms: 5_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleLimits {
+    /// Largest frame, length prefix included.
+    pub frame_max: u32,
+    /// Longest inbound line.
+    pub line_max: u32,
+    pub connections_max: u32,
+    pub backoff_base_ms: u32,
+    pub backoff_cap_ms: u32,
+    /// Lines a streaming reply (`cat`, `tail`, `ls`) may carry before `END`.
+    pub stream_lines_max: u32,
+}
+
+impl Default for ConsoleLimits {
+    fn default() -> Self {
+        Self {
+            frame_max: 8192,
+            line_max: 256,
+            connections_max: 16,
+            backoff_base_ms: 250,
+            backoff_cap_ms: 64_000,
+            stream_lines_max: 4096,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TicketLimits {
+    /// Longest ticket text accepted for a worker role.
+    pub worker_text_max: u32,
+    /// Longest ticket text accepted for any role.
+    pub text_max: u32,
+    pub scopes_max: u32,
+    /// Revoked ticket ids remembered until their TTL lapses.
+    pub revocations_max: u32,
+}
+
+impl Default for TicketLimits {
+    fn default() -> Self {
+        Self {
+            worker_text_max: 224,
+            text_max: 1024,
+            scopes_max: 8,
+            revocations_max: 16_384,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryLimits {
+    pub ring_bytes: u32,
+    pub record_max: u32,
+}
+
+impl Default for TelemetryLimits {
+    fn default() -> Self {
+        Self {
+            ring_bytes: 4096,
+            record_max: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PumpLimits {
+    /// Connections serviced per turn before the pump yields to the clock and console.
+    pub conns_per_turn: u32,
+    /// Bytes buffered per connection in each direction.
+    pub conn_buffer_bytes: u32,
+}
+
+impl Default for PumpLimits {
+    fn default() -> Self {
+        Self {
+            conns_per_turn: 256,
+            conn_buffer_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// Manifest-gated subtrees: a disabled subtree is absent from every view.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Features {
+    pub gpu: bool,
+    pub policy: bool,
+    pub audit: bool,
+    pub replay: bool,
+    pub updates: bool,
+    pub host: bool,
+}
+
+impl Features {
+    pub fn list(&self) -> [(&'static str, bool); 6] {
+        [
+            ("gpu", self.gpu),
+            ("policy", self.policy),
+            ("audit", self.audit),
+            ("replay", self.replay),
+            ("updates", self.updates),
+            ("host", self.host),
+        ]
+    }
+}

@@ -1,0 +1,3 @@
+//! NineDoor.
+#![no_std]
+extern crate alloc;

@@ -1,0 +1,19 @@
+//! A `#![no_std]` crate that links every core crate with default features off. It defines its
+//! own `#[panic_handler]`, which collides with std's (`duplicate lang item`) if any core crate
+//! pulls std in, so `cargo build -p cohesix-nostd-check` failing means the core lost no_std.
+#![no_std]
+
+pub use console as _console;
+pub use hal as _hal;
+pub use hive as _hive;
+pub use manifest as _manifest;
+pub use ninedoor as _ninedoor;
+pub use pump as _pump;
+pub use secure9p as _secure9p;
+pub use ticket as _ticket;
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {}
+}

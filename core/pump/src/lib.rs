@@ -1,0 +1,3 @@
+//! The pump.
+#![no_std]
+extern crate alloc;

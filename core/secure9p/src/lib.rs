@@ -1,0 +1,14 @@
+//! Secure9P: the bounded 9P2000.L subset the hive serves. A codec for both directions and a
+//! per-session engine (fids, tags, clunk-once, batches, ticket handshake) over a `Backend`.
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod error;
+
+pub use error::Error;
+mod backend;
+
+pub use backend::{Attr, Backend, DirEntry, Qid, RequestKind, QT_APPEND, QT_DIR, QT_FILE};

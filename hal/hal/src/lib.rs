@@ -1,0 +1,89 @@
+//! The hardware abstraction layer: the five small traits through which the core meets the
+//! world. Everything outside `core/` implements them; nothing inside `core/` calls anything else.
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+/// A connection handle, unique for the life of the HAL.
+pub type ConnId = u32;
+
+/// TCP port of the console protocol.
+pub const CONSOLE_PORT: u16 = 31337;
+/// TCP port of Secure9P.
+pub const NINEP_PORT: u16 = 564;
+
+/// Monotonic time since boot. No wall clock reaches the core.
+pub trait Clock {
+    fn now_us(&self) -> u64;
+    fn now_ms(&self) -> u64 {
+        self.now_us() / 1000
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetError {
+    /// The peer closed or the link reset; the connection is gone.
+    Closed,
+    /// No such connection (already closed by us).
+    Unknown,
+}
+
+/// Connection-level networking. Implementations never block: `recv` returns `Ok(0)` when
+/// nothing is buffered, and `send` may accept fewer bytes than offered.
+pub trait Net {
+    /// A newly accepted connection on `port`, if one is waiting.
+    fn poll_accept(&mut self, port: u16) -> Option<ConnId>;
+    fn recv(&mut self, conn: ConnId, buf: &mut [u8]) -> Result<usize, NetError>;
+    fn send(&mut self, conn: ConnId, buf: &[u8]) -> Result<usize, NetError>;
+    fn close(&mut self, conn: ConnId);
+    /// A printable peer address (`10.0.0.3:40212`) for audit lines, if known.
+    fn peer(&self, conn: ConnId) -> Option<PeerAddr>;
+}
+
+/// A bounded, printable peer address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr {
+    pub ip: [u8; 4],
+    pub port: u16,
+}
+
+impl core::fmt::Display for PeerAddr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let [a, b, c, d] = self.ip;
+        write!(f, "{a}.{b}.{c}.{d}:{}", self.port)
+    }
+}
+
+/// The serial console: raw bytes in and out, never blocking.
+pub trait Console {
+    fn console_read(&mut self, buf: &mut [u8]) -> usize;
+    fn console_write(&mut self, bytes: &[u8]);
+}
+
+/// Randomness: seeded ChaCha in the simulator, a hardware RNG or boot seed on metal.
+pub trait Entropy {
+    fn fill_bytes(&mut self, buf: &mut [u8]);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreError {
+    /// The store is out of space (the caller refuses with `Quota`).
+    Full,
+    /// The medium failed.
+    Io,
+}
+
+/// Small persistent key/value store plus append logs (spool, settings, CAS staging).
+pub trait Store {
+    /// Copies the value of `key` into `out`, returning its length, or `None` if absent.
+    fn store_get(&self, key: &str, out: &mut alloc::vec::Vec<u8>) -> Option<usize>;
+    fn store_put(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    fn store_append(&mut self, log: &str, record: &[u8]) -> Result<(), StoreError>;
+}
+
+/// A whole machine as the pump sees it.
+pub trait Hal: Clock + Net + Console + Entropy + Store {}
+
+impl<T: Clock + Net + Console + Entropy + Store> Hal for T {}
