@@ -1,3 +1,263 @@
-//! The Queen's authority.
+//! The Queen's authority: the worker registry and lifecycle, the `/queen/ctl` grammar, budgets
+//! with revocation, per-worker telemetry rings and the audit journal. It is pure state: callers
+//! hand it inputs with the current time and read back replies, audit lines and events.
 #![no_std]
+
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod audit;
+mod auth;
+mod budget;
+mod control;
+pub mod ctl;
+mod events;
+pub mod lifecycle;
+pub mod registry;
+pub mod ring;
+mod shard;
+mod telemetry;
+
+pub use audit::{push_value, AuditLog, AUDIT_LINE_MAX};
+pub use auth::Principal;
+pub use events::{Event, Pressure};
+pub use lifecycle::{Lifecycle, LifecycleCommand, NodeState, SystemEvent};
+pub use registry::{Registry, Worker, WorkerKind, WorkerState};
+pub use ring::{Ring, RingRead};
+pub use shard::ShardLabel;
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+use manifest::Manifest;
+use secure9p::Error;
+use ticket::{Keyring, Meter, RevocationSet};
+
+/// A refusal with its named class and a short stable detail tag for replies and audit lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub error: Error,
+    pub detail: &'static str,
+}
+
+impl Refusal {
+    pub const fn new(error: Error, detail: &'static str) -> Self {
+        Self { error, detail }
+    }
+}
+
+impl From<Error> for Refusal {
+    fn from(error: Error) -> Self {
+        Refusal::new(error, error.name())
+    }
+}
+
+/// The hive's whole authority state.
+pub struct Hive {
+    manifest: Manifest,
+    keys: Keyring,
+    registry: Registry,
+    revoked: RevocationSet,
+    /// Meters for tickets minted outside the hive (operators, relays), by ticket id.
+    external: BTreeMap<u64, Meter>,
+    audit: AuditLog,
+    lifecycle: Lifecycle,
+    pressure: Pressure,
+    binds: Vec<(String, String)>,
+    idempotency: control::IdempotencyCache,
+    writer_epoch: u64,
+    events: VecDeque<Event>,
+    events_dropped: u64,
+    /// Ticket ids revoked since the last `take_revoked`: their sessions must close now.
+    closing: Vec<u64>,
+    last_tick_ms: u64,
+    boot_ms: u64,
+}
+
+impl Hive {
+    /// A hive in BOOTING state. `manifest` must already be validated.
+    pub fn new(manifest: Manifest, keys: Keyring, now_ms: u64) -> Self {
+        let audit = AuditLog::new(manifest.hive.log_ring_bytes as usize);
+        let revoked = RevocationSet::new(manifest.ticket.revocations_max as usize);
+        let idempotency = control::IdempotencyCache::new(manifest.hive.idempotency_window as usize);
+        let mut hive = Self {
+            manifest,
+            keys,
+            registry: Registry::default(),
+            revoked,
+            external: BTreeMap::new(),
+            audit,
+            lifecycle: Lifecycle::booting(now_ms),
+            pressure: Pressure::default(),
+            binds: Vec::new(),
+            idempotency,
+            writer_epoch: 0,
+            events: VecDeque::new(),
+            events_dropped: 0,
+            closing: Vec::new(),
+            last_tick_ms: now_ms,
+            boot_ms: now_ms,
+        };
+        let fingerprint = alloc::format!("{:016x}", hive.manifest.fingerprint());
+        let name = hive.manifest.hive.name.clone();
+        hive.audit.record(
+            now_ms,
+            "boot",
+            &[("hive", &name), ("manifest", &fingerprint)],
+        );
+        hive
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    pub fn lifecycle(&self) -> Lifecycle {
+        self.lifecycle
+    }
+
+    pub fn pressure(&self) -> &Pressure {
+        &self.pressure
+    }
+
+    pub fn binds(&self) -> &[(String, String)] {
+        &self.binds
+    }
+
+    pub fn writer_epoch(&self) -> u64 {
+        self.writer_epoch
+    }
+
+    pub fn boot_ms(&self) -> u64 {
+        self.boot_ms
+    }
+
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+
+    /// Revoked tickets remembered until their TTL lapses.
+    pub fn revocations(&self) -> usize {
+        self.revoked.len()
+    }
+
+    /// Ticket ids revoked since the last call; every session holding one must close now.
+    pub fn take_revoked(&mut self) -> Vec<u64> {
+        core::mem::take(&mut self.closing)
+    }
+
+    /// Moves buffered core events into `out` (for the transcript and the pump's logs).
+    pub fn drain_events(&mut self, out: &mut Vec<Event>) -> u64 {
+        out.extend(self.events.drain(..));
+        self.events_dropped
+    }
+
+    /// Records a refusal decided anywhere in the core: counts it and audits it.
+    pub fn refused(&mut self, now_ms: u64, who: &str, verb: &str, refusal: Refusal) {
+        self.pressure.count(refusal.error);
+        self.audit.record(
+            now_ms,
+            "deny",
+            &[
+                ("who", who),
+                ("verb", verb),
+                ("reason", refusal.error.reason()),
+                ("detail", refusal.detail),
+            ],
+        );
+        self.emit(Event::Refused {
+            error: refusal.error,
+            detail: refusal.detail,
+        });
+    }
+
+    /// Records an accepted decision in the audit log.
+    pub fn accepted(&mut self, now_ms: u64, who: &str, verb: &str, what: &str) {
+        self.audit
+            .record(now_ms, "accept", &[("who", who), ("verb", verb), ("what", what)]);
+    }
+
+    /// Applies an enumerated system event to the node lifecycle.
+    pub fn system_event(&mut self, event: SystemEvent, now_ms: u64) -> Result<(), Refusal> {
+        let to = event
+            .target(self.lifecycle.state)
+            .ok_or(Refusal::new(Error::Invalid, "bad-transition"))?;
+        self.transition(to, event.as_str(), now_ms);
+        Ok(())
+    }
+
+    /// Handles one line written to `/queen/lifecycle/ctl`.
+    pub fn lifecycle_ctl(&mut self, line: &str, who: &str, now_ms: u64) -> Result<String, Refusal> {
+        let result = LifecycleCommand::parse(line)
+            .ok_or(Refusal::new(Error::Invalid, "unknown-command"))
+            .and_then(|cmd| {
+                let to = cmd
+                    .target(self.lifecycle.state)
+                    .ok_or(Refusal::new(Error::Invalid, "bad-transition"))?;
+                Ok((cmd, to))
+            });
+        match result {
+            Ok((cmd, to)) => {
+                let from = self.lifecycle.state;
+                self.transition(to, cmd.as_str(), now_ms);
+                if to == NodeState::Booting {
+                    // A reset re-establishes authority at once: the node has no slow boot.
+                    self.transition(NodeState::Online, "boot-complete", now_ms);
+                }
+                Ok(alloc::format!(
+                    "lifecycle cmd={} old={} new={}",
+                    cmd.as_str(),
+                    from,
+                    self.lifecycle.state
+                ))
+            }
+            Err(refusal) => {
+                self.refused(now_ms, who, "lifecycle", refusal);
+                Err(refusal)
+            }
+        }
+    }
+
+    fn transition(&mut self, to: NodeState, reason: &'static str, now_ms: u64) {
+        let from = self.lifecycle.state;
+        self.lifecycle = Lifecycle {
+            state: to,
+            reason,
+            since_ms: now_ms,
+        };
+        self.audit.record(
+            now_ms,
+            "lifecycle",
+            &[("old", from.as_str()), ("new", to.as_str()), ("reason", reason)],
+        );
+        self.emit(Event::Lifecycle { from, to, reason });
+    }
+
+    fn emit(&mut self, event: Event) {
+        if self.events.len() >= self.manifest.hive.events_max as usize {
+            self.events_dropped += 1;
+            return;
+        }
+        self.events.push_back(event);
+    }
+
+    /// Approximate heap bytes held for registered workers (registry entries and rings).
+    pub fn worker_heap_bytes(&self) -> usize {
+        self.registry
+            .iter()
+            .map(|w| core::mem::size_of::<Worker>() + w.heap_bytes() + 2 * w.id.len() + 48)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -36,6 +36,12 @@ pub struct HiveLimits {
     pub default_ttl_s: u32,
     /// Default op budget when a spawn names none (0 = unlimited).
     pub default_ops: u32,
+    /// Length of one scheduler quantum; `ticks` budgets are counted in these.
+    pub tick_ms: u32,
+    /// Entries in the hive's bind table.
+    pub binds_max: u32,
+    /// Core events buffered for the pump between turns; overflow is counted, never grown.
+    pub events_max: u32,
 }
 
 impl Default for HiveLimits {
@@ -50,6 +56,9 @@ impl Default for HiveLimits {
             heartbeat_deadline_ms: 15_000,
             default_ttl_s: 3600,
             default_ops: 0,
+            tick_ms: 1000,
+            binds_max: 64,
+            events_max: 8192,
         }
     }
 }

@@ -1,3 +1,129 @@
-//! NineDoor.
+//! NineDoor: the hive's synthetic namespace. It resolves paths to providers, shows each
+//! session only its role's view, evaluates the access policy before any provider runs, and
+//! serves both Secure9P sessions and console sessions through the same path operations.
 #![no_std]
+
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod backend;
+mod ops;
+mod path;
+mod policy;
+pub mod providers;
+mod sessions;
+mod view;
+
+pub use backend::{Node, SessionBackend};
+pub use ops::TailRead;
+pub use path::{qid_path, split_path};
+pub use policy::Verb;
+pub use providers::{Entry, EntryKind};
+pub use sessions::{SessionId, SessionInfo, SessionState, Transport};
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::String;
+use alloc::vec::Vec;
+use hive::Hive;
+
+/// The namespace server: the hive's state plus the table of sessions looking at it.
+pub struct NineDoor {
+    hive: Hive,
+    platform: &'static str,
+    link: &'static str,
+    sessions: BTreeMap<SessionId, SessionInfo>,
+    /// (ticket id, session) pairs, so a revocation finds every session of a ticket at once.
+    by_ticket: BTreeSet<(u64, SessionId)>,
+    next_session: u32,
+    /// Sessions closed by the core (revocation, deadlines) that the pump must hang up.
+    closed: Vec<SessionId>,
+}
+
+impl NineDoor {
+    pub fn new(hive: Hive, platform: &'static str) -> Self {
+        Self {
+            hive,
+            platform,
+            link: "down",
+            sessions: BTreeMap::new(),
+            by_ticket: BTreeSet::new(),
+            next_session: 0,
+            closed: Vec::new(),
+        }
+    }
+
+    pub fn hive(&self) -> &Hive {
+        &self.hive
+    }
+
+    pub fn hive_mut(&mut self) -> &mut Hive {
+        &mut self.hive
+    }
+
+    pub fn platform(&self) -> &'static str {
+        self.platform
+    }
+
+    /// Link state reported by `/proc/boot` (`up`/`down`), set by the pump from the HAL.
+    pub fn set_link(&mut self, link: &'static str) {
+        self.link = link;
+    }
+
+    pub fn link(&self) -> &'static str {
+        self.link
+    }
+
+    /// Advances time: budgets and TTLs in the hive, session deadlines here. Sessions closed
+    /// as a result are reported by `take_closed`.
+    pub fn tick(&mut self, now_ms: u64) {
+        self.hive.tick(now_ms);
+        self.expire_sessions(now_ms);
+        self.sync_revocations(now_ms);
+    }
+
+    /// Sessions the core closed since the last call; their connections must be hung up.
+    pub fn take_closed(&mut self) -> Vec<SessionId> {
+        core::mem::take(&mut self.closed)
+    }
+
+    /// Closes every session whose ticket the hive revoked.
+    fn sync_revocations(&mut self, now_ms: u64) {
+        for ticket_id in self.hive.take_revoked() {
+            let sids: Vec<SessionId> = self
+                .by_ticket
+                .range((ticket_id, SessionId(0))..=(ticket_id, SessionId(u32::MAX)))
+                .map(|(_, sid)| *sid)
+                .collect();
+            for sid in sids {
+                self.mark_closed(sid, "revoked", now_ms);
+            }
+        }
+    }
+
+    /// Heap bytes held by the session table (for the per-worker memory report).
+    pub fn session_heap_bytes(&self) -> usize {
+        self.sessions
+            .values()
+            .map(|s| core::mem::size_of::<SessionInfo>() + s.heap_bytes() + 48)
+            .sum::<usize>()
+            + self.by_ticket.len() * (core::mem::size_of::<(u64, SessionId)>() + 16)
+    }
+
+    pub fn sessions(&self) -> impl Iterator<Item = (&SessionId, &SessionInfo)> {
+        self.sessions.iter()
+    }
+
+    pub fn session(&self, sid: SessionId) -> Option<&SessionInfo> {
+        self.sessions.get(&sid)
+    }
+
+    fn owner_label(info: &SessionInfo) -> String {
+        info.principal
+            .as_ref()
+            .map_or_else(|| String::from("-"), |p| p.subject.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests;

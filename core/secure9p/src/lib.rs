@@ -12,3 +12,14 @@ pub use error::Error;
 mod backend;
 
 pub use backend::{Attr, Backend, DirEntry, Qid, RequestKind, QT_APPEND, QT_DIR, QT_FILE};
+
+pub mod client;
+pub mod codec;
+pub mod session;
+
+pub use client::{ClientCodec, ClientError};
+pub use codec::{
+    decode_request, decode_response, encode_request, encode_response, frame_len, DecodeError,
+    Getattr, Limits, Request, Response, NOFID, NOTAG,
+};
+pub use session::{Fatal, Session};

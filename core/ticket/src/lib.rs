@@ -1,106 +1,41 @@
 //! Capability tickets: the claims a hive grants a session, their compact text form and keyed
 //! BLAKE3 MAC, and the budgets, scopes and revocations that bound what a ticket may do.
+//!
+//! A ticket travels as `cohesix-ticket-<hex(claims)>.<hex(mac)>`; [`mint`] produces it under a
+//! key from a [`Keyring`], [`verify`] checks length, shape, key, MAC (in constant time) and
+//! expiry. Everything here is sans-IO: time is passed in as `now_ms`.
 #![no_std]
 
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-use alloc::string::String;
-use alloc::vec::Vec;
+mod claims;
+mod codec;
+mod error;
+mod keyring;
+mod meter;
+mod rate;
+mod revocation;
+mod text;
+mod varint;
 
-/// Roles of INTERFACES.md §4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    Queen,
-    WorkerHeartbeat,
-    WorkerGpu,
-    GpuBridge,
-    Relay,
-    Vendor,
-}
+pub use claims::{Budget, Claims, Quotas, Role, Scope, Verbs};
+pub use codec::{decode_claims, encode_claims};
+pub use error::TicketError;
+pub use keyring::Keyring;
+pub use meter::{BudgetKind, Meter};
+pub use rate::RateLimiter;
+pub use revocation::RevocationSet;
+pub use text::{decode, mint, verify, MAC_LEN, MAX_TEXT_LEN, PREFIX};
 
-impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Queen,
-        Role::WorkerHeartbeat,
-        Role::WorkerGpu,
-        Role::GpuBridge,
-        Role::Relay,
-        Role::Vendor,
-    ];
-    /// Wire name: `queen`, `worker-heartbeat`, `worker-gpu`, `gpu-bridge`, `relay`, `vendor`.
-    pub fn as_str(self) -> &'static str {
-        todo!()
-    }
-    /// Parses the wire name (also accepts the short forms `heartbeat` and `gpu` for workers).
-    pub fn parse(text: &str) -> Option<Role> {
-        todo!()
-    }
-    pub fn is_worker(self) -> bool {
-        matches!(self, Role::WorkerHeartbeat | Role::WorkerGpu)
-    }
-}
-
-/// Verbs a scope grants: read, write (control files), append.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Verbs(pub u8);
-
-impl Verbs {
-    pub const READ: Verbs = Verbs(1);
-    pub const WRITE: Verbs = Verbs(2);
-    pub const APPEND: Verbs = Verbs(4);
-    pub fn contains(self, other: Verbs) -> bool {
-        self.0 & other.0 == other.0
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope {
-    pub path_prefix: String,
-    pub verbs: Verbs,
-    /// Requests per second through this scope; 0 = unlimited.
-    pub rate_per_s: u32,
-}
-
-/// Spending limits; `None` is unlimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Budget {
-    pub ticks: Option<u64>,
-    pub ops: Option<u64>,
-    pub bytes: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Quotas {
-    pub bandwidth_bytes: u64,
-    pub cursor_resumes: u32,
-    pub cursor_advances: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claims {
-    pub version: u8,
-    pub key_id: u8,
-    pub ticket_id: u64,
-    pub role: Role,
-    pub subject: String,
-    pub issued_at_ms: u64,
-    pub ttl_ms: u64,
-    pub budget: Budget,
-    pub scopes: Vec<Scope>,
-    pub quotas: Quotas,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TicketError {
-    Malformed,
-    TooLong,
-    TooManyScopes,
-    UnknownKey,
-    BadMac,
-    Expired,
-    Revoked,
-    /// The revocation set is full even after purging lapsed entries.
-    RevocationsFull,
-}
+/// The only claims encoding version this crate reads and writes.
+pub const VERSION: u8 = 1;
+/// Most scopes one ticket may carry.
+pub const MAX_SCOPES: usize = 8;
+/// Longest subject, in bytes.
+pub const MAX_SUBJECT_LEN: usize = 64;
+/// Longest scope path prefix, in bytes.
+pub const MAX_PREFIX_LEN: usize = 128;
+/// Longest worker ticket text the design allows (INTERFACES.md §5).
+pub const WORKER_TEXT_MAX: usize = 224;

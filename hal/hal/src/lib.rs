@@ -6,6 +6,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod mem;
+
 /// A connection handle, unique for the life of the HAL.
 pub type ConnId = u32;
 

@@ -1,0 +1,114 @@
+//! `/log/queen.log`: the append-only audit ring and its line format.
+
+use crate::ring::{Ring, RingRead};
+use alloc::string::String;
+use core::fmt::Write;
+
+/// Longest audit line kept; longer values are cut with a `...` marker so a hostile input can
+/// never push a line past the ring's record bound.
+pub const AUDIT_LINE_MAX: usize = 400;
+
+/// The audit journal. Every accept and deny the hive decides is one line here.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    ring: Ring,
+    lines: u64,
+}
+
+impl AuditLog {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            ring: Ring::new(capacity),
+            lines: 0,
+        }
+    }
+
+    /// Appends `t=<ms> ev=<event> k=v ...`; values with spaces or quotes are quoted.
+    pub fn record(&mut self, now_ms: u64, event: &str, fields: &[(&str, &str)]) {
+        let mut line = String::with_capacity(96);
+        let _ = write!(line, "t={now_ms} ev={event}");
+        for (key, value) in fields {
+            line.push(' ');
+            line.push_str(key);
+            line.push('=');
+            push_value(&mut line, value);
+        }
+        if line.len() > AUDIT_LINE_MAX {
+            let mut cut = AUDIT_LINE_MAX - 3;
+            while !line.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            line.truncate(cut);
+            line.push_str("...");
+        }
+        line.push('\n');
+        self.ring.push(line.as_bytes());
+        self.lines += 1;
+    }
+
+    pub fn read(&self, cursor: u64, max: usize) -> RingRead {
+        self.ring.read(cursor, max)
+    }
+
+    /// Total lines ever written (retained or not).
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    pub fn end(&self) -> u64 {
+        self.ring.end()
+    }
+
+    pub fn start(&self) -> u64 {
+        self.ring.start()
+    }
+}
+
+/// Writes a value bare if it is a plain token, else double-quoted with `"` and `\` escaped and
+/// control characters dropped, so one audit line is always one line.
+pub fn push_value(line: &mut String, value: &str) {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\' && c != '=');
+    if plain {
+        line.push_str(value);
+        return;
+    }
+    line.push('"');
+    for c in value.chars() {
+        match c {
+            '"' | '\\' => {
+                line.push('\\');
+                line.push(c);
+            }
+            c if c.is_control() => line.push(' '),
+            c => line.push(c),
+        }
+    }
+    line.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_single_and_quoted() {
+        let mut log = AuditLog::new(4096);
+        log.record(12, "deny", &[("who", "w1"), ("detail", "a b\n\"c\"")]);
+        let read = log.read(0, 4096);
+        let text = core::str::from_utf8(&read.data).unwrap();
+        assert_eq!(text, "t=12 ev=deny who=w1 detail=\"a b \\\"c\\\"\"\n");
+    }
+
+    #[test]
+    fn long_values_are_cut() {
+        let mut log = AuditLog::new(4096);
+        let long = "x".repeat(2000);
+        log.record(1, "deny", &[("detail", &long)]);
+        let read = log.read(0, 4096);
+        assert_eq!(read.data.len(), AUDIT_LINE_MAX + 1);
+        assert!(read.data.ends_with(b"...\n"));
+    }
+}

@@ -1,0 +1,151 @@
+//! Who a session is: ticket verification at attach and the worker attach/detach bookkeeping.
+
+use crate::registry::WorkerState;
+use crate::{Hive, Refusal};
+use alloc::string::String;
+use alloc::vec::Vec;
+use secure9p::Error;
+use ticket::{Role, Scope, TicketError};
+
+/// The authority a session was granted at attach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub role: Role,
+    pub subject: String,
+    /// `None` only for the Queen on the serial console.
+    pub ticket_id: Option<u64>,
+    pub scopes: Vec<Scope>,
+    pub expires_at_ms: u64,
+}
+
+impl Principal {
+    /// The Queen on the serial console: physical access is the credential.
+    pub fn serial_queen() -> Self {
+        Self {
+            role: Role::Queen,
+            subject: String::from("console"),
+            ticket_id: None,
+            scopes: Vec::new(),
+            expires_at_ms: u64::MAX,
+        }
+    }
+
+    /// The worker id this principal speaks for, if it is a worker.
+    pub fn worker_id(&self) -> Option<&str> {
+        self.role.is_worker().then_some(self.subject.as_str())
+    }
+}
+
+impl Hive {
+    /// Verifies a ticket presented at attach for `role` by `uname`. Worker tickets must belong
+    /// to a registered worker; every refusal is audited.
+    pub fn authenticate(
+        &mut self,
+        ticket_text: &[u8],
+        role: &str,
+        uname: &str,
+        now_ms: u64,
+    ) -> Result<Principal, Refusal> {
+        let result = self.check_ticket(ticket_text, role, uname, now_ms);
+        match &result {
+            Ok(p) => {
+                let tid = alloc::format!("{}", p.ticket_id.unwrap_or(0));
+                self.audit.record(
+                    now_ms,
+                    "attach",
+                    &[("role", p.role.as_str()), ("who", &p.subject), ("ticket", &tid)],
+                );
+            }
+            Err(refusal) => self.refused(now_ms, uname, "attach", *refusal),
+        }
+        result
+    }
+
+    fn check_ticket(
+        &mut self,
+        ticket_text: &[u8],
+        role: &str,
+        uname: &str,
+        now_ms: u64,
+    ) -> Result<Principal, Refusal> {
+        let role = Role::parse(role).ok_or(Refusal::new(Error::Invalid, "unknown-role"))?;
+        let max = if role.is_worker() {
+            self.manifest.ticket.worker_text_max
+        } else {
+            self.manifest.ticket.text_max
+        };
+        let text = core::str::from_utf8(ticket_text)
+            .map_err(|_| Refusal::new(Error::Invalid, "ticket-malformed"))?;
+        let claims = ticket::verify(&self.keys, text.trim(), max as usize, now_ms)
+            .map_err(ticket_refusal)?;
+        if claims.role != role {
+            return Err(Refusal::new(Error::Perm, "role-mismatch"));
+        }
+        if !uname.is_empty() && uname != claims.subject {
+            return Err(Refusal::new(Error::Perm, "subject-mismatch"));
+        }
+        if self.revoked.is_revoked(claims.ticket_id) {
+            return Err(Refusal::new(Error::Closed, "revoked"));
+        }
+        if role.is_worker() {
+            let known = self
+                .registry
+                .by_ticket(claims.ticket_id)
+                .is_some_and(|w| w.id == claims.subject);
+            if !known {
+                return Err(Refusal::new(Error::Closed, "unknown-worker"));
+            }
+        }
+        Ok(Principal {
+            role,
+            subject: claims.subject.clone(),
+            ticket_id: Some(claims.ticket_id),
+            expires_at_ms: claims.expires_at_ms(),
+            scopes: claims.scopes,
+        })
+    }
+
+    /// A session holding this worker's ticket attached.
+    pub fn worker_attached(&mut self, id: &str, now_ms: u64) {
+        if let Some(worker) = self.registry.get_mut(id) {
+            worker.sessions = worker.sessions.saturating_add(1);
+            worker.last_seen_ms = now_ms;
+        }
+        self.set_worker_state(id, WorkerState::Online, "attached", now_ms);
+    }
+
+    /// A session holding this worker's ticket closed.
+    pub fn worker_detached(&mut self, id: &str, now_ms: u64) {
+        let Some(worker) = self.registry.get_mut(id) else {
+            return;
+        };
+        worker.sessions = worker.sessions.saturating_sub(1);
+        if worker.sessions == 0 {
+            self.set_worker_state(id, WorkerState::Offline, "detached", now_ms);
+        }
+    }
+}
+
+fn ticket_refusal(error: TicketError) -> Refusal {
+    match error {
+        TicketError::Expired => Refusal::new(Error::Closed, "ticket-expired"),
+        TicketError::Revoked => Refusal::new(Error::Closed, "revoked"),
+        TicketError::TooLong => Refusal::new(Error::TooBig, "ticket-too-long"),
+        TicketError::UnknownKey => Refusal::new(Error::Perm, "unknown-key"),
+        TicketError::BadMac => Refusal::new(Error::Perm, "bad-mac"),
+        TicketError::TooManyScopes => Refusal::new(Error::Invalid, "too-many-scopes"),
+        TicketError::Malformed => Refusal::new(Error::Invalid, "ticket-malformed"),
+        TicketError::RevocationsFull => Refusal::new(Error::Busy, "revocations-full"),
+    }
+}
+
+impl Hive {
+    /// Audits a session the core closed (revocation, deadline) by session number and owner.
+    pub fn audit_session_close(&mut self, now_ms: u64, session: &str, who: &str, reason: &str) {
+        self.audit.record(
+            now_ms,
+            "session-close",
+            &[("session", session), ("who", who), ("reason", reason)],
+        );
+    }
+}

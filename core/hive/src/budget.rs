@@ -1,0 +1,160 @@
+//! Budgets and revocation: ticks, ops and TTL are spent, never exceeded; running out revokes
+//! the ticket and every session holding it closes at once.
+
+use crate::registry::WorkerState;
+use crate::{Event, Hive, Refusal};
+use alloc::string::String;
+use alloc::vec::Vec;
+use secure9p::Error;
+
+impl Hive {
+    /// Advances hive time: charges ticks to online workers, expires TTLs, marks silent workers
+    /// offline and forgets revocations whose tickets have lapsed anyway.
+    pub fn tick(&mut self, now_ms: u64) {
+        let tick_ms = u64::from(self.manifest.hive.tick_ms);
+        let ticks = now_ms.saturating_sub(self.last_tick_ms) / tick_ms;
+        self.last_tick_ms += ticks * tick_ms;
+        let deadline = u64::from(self.manifest.hive.heartbeat_deadline_ms);
+        let mut expired: Vec<(String, &'static str)> = Vec::new();
+        let mut silent: Vec<String> = Vec::new();
+        for worker in self.registry.iter_mut() {
+            if worker.expires_at_ms <= now_ms {
+                expired.push((worker.id.clone(), "ttl"));
+                continue;
+            }
+            if worker.state != WorkerState::Online {
+                continue;
+            }
+            if ticks > 0 && worker.meter.charge_ticks(&worker.budget, ticks).is_err() {
+                expired.push((worker.id.clone(), "budget-ticks"));
+                continue;
+            }
+            if now_ms.saturating_sub(worker.last_seen_ms) > deadline {
+                silent.push(worker.id.clone());
+            }
+        }
+        for (id, reason) in expired {
+            self.revoke_worker(&id, reason, now_ms);
+        }
+        for id in silent {
+            self.set_worker_state(&id, WorkerState::Offline, "heartbeat-missed", now_ms);
+        }
+        self.revoked.purge(now_ms);
+        self.external.retain(|_, meter| meter.ops > 0 || meter.bytes > 0);
+    }
+
+    /// Charges one operation to the ticket behind a session. `Err(Closed)` means the ticket
+    /// is (now) revoked and the session must close.
+    pub fn charge_op(&mut self, ticket_id: u64, now_ms: u64) -> Result<(), Error> {
+        if self.revoked.is_revoked(ticket_id) {
+            return Err(Error::Closed);
+        }
+        let Some(id) = self.registry.id_of_ticket(ticket_id).map(String::from) else {
+            // Operator tickets carry no hive-held budget beyond their TTL.
+            return Ok(());
+        };
+        let Some(worker) = self.registry.get_mut(&id) else {
+            return Err(Error::Closed);
+        };
+        match worker.meter.charge_op(&worker.budget) {
+            Ok(()) => Ok(()),
+            Err(_) => {
+                self.revoke_worker(&id, "budget-ops", now_ms);
+                Err(Error::Closed)
+            }
+        }
+    }
+
+    /// Revokes a worker whose spending has reached a lowered budget.
+    pub(crate) fn enforce_budget(&mut self, id: &str, now_ms: u64) {
+        let Some(worker) = self.registry.get(id) else {
+            return;
+        };
+        let over = |limit: Option<u64>, used: u64| limit.is_some_and(|l| used > l);
+        let reason = if over(worker.budget.ops, worker.meter.ops) {
+            Some("budget-ops")
+        } else if over(worker.budget.ticks, worker.meter.ticks) {
+            Some("budget-ticks")
+        } else if worker.expires_at_ms <= now_ms {
+            Some("ttl")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.revoke_worker(id, reason, now_ms);
+        }
+    }
+
+    /// Removes a worker and revokes its ticket; its sessions are listed for closing.
+    pub fn revoke_worker(&mut self, id: &str, reason: &'static str, now_ms: u64) {
+        let Some(worker) = self.registry.remove(id) else {
+            return;
+        };
+        // Worker tickets are also refused because the registry no longer holds them, so a
+        // full revocation set cannot let one back in; it only shortens what is remembered.
+        let _ = self
+            .revoked
+            .revoke(worker.ticket_id, worker.expires_at_ms, now_ms);
+        self.closing.push(worker.ticket_id);
+        let tid = alloc::format!("{}", worker.ticket_id);
+        self.audit.record(
+            now_ms,
+            "revoke",
+            &[("id", id), ("ticket", &tid), ("reason", reason)],
+        );
+        self.emit(Event::Revoked {
+            id: worker.id,
+            ticket_id: worker.ticket_id,
+            reason,
+        });
+    }
+
+    /// Revokes a ticket minted outside the hive (operator, relay).
+    pub fn revoke_ticket(
+        &mut self,
+        ticket_id: u64,
+        expires_at_ms: u64,
+        reason: &'static str,
+        now_ms: u64,
+    ) -> Result<(), Refusal> {
+        if let Some(id) = self.registry.id_of_ticket(ticket_id).map(String::from) {
+            self.revoke_worker(&id, reason, now_ms);
+            return Ok(());
+        }
+        self.revoked
+            .revoke(ticket_id, expires_at_ms, now_ms)
+            .map_err(|_| Refusal::new(Error::Busy, "revocations-full"))?;
+        self.closing.push(ticket_id);
+        let tid = alloc::format!("{ticket_id}");
+        self.audit
+            .record(now_ms, "revoke", &[("ticket", &tid), ("reason", reason)]);
+        Ok(())
+    }
+
+    pub(crate) fn set_worker_state(
+        &mut self,
+        id: &str,
+        state: WorkerState,
+        reason: &'static str,
+        now_ms: u64,
+    ) {
+        let Some(worker) = self.registry.get_mut(id) else {
+            return;
+        };
+        if worker.state == state {
+            return;
+        }
+        worker.state = state;
+        worker.state_reason = reason;
+        self.audit.record(
+            now_ms,
+            "worker",
+            &[("id", id), ("state", state.as_str()), ("reason", reason)],
+        );
+        let id = String::from(id);
+        self.emit(match state {
+            WorkerState::Online => Event::WorkerOnline { id },
+            _ => Event::WorkerOffline { id, reason },
+        });
+    }
+}

@@ -1,0 +1,170 @@
+//! The worker registry: who exists, in what state, under which ticket, with what budget.
+
+use crate::ring::Ring;
+use crate::shard::ShardLabel;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use ticket::{Budget, Meter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerKind {
+    Heartbeat,
+    Gpu,
+}
+
+impl WorkerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkerKind::Heartbeat => "heartbeat",
+            WorkerKind::Gpu => "gpu",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "heartbeat" => Some(WorkerKind::Heartbeat),
+            "gpu" => Some(WorkerKind::Gpu),
+            _ => None,
+        }
+    }
+
+    pub fn role(self) -> ticket::Role {
+        match self {
+            WorkerKind::Heartbeat => ticket::Role::WorkerHeartbeat,
+            WorkerKind::Gpu => ticket::Role::WorkerGpu,
+        }
+    }
+}
+
+/// A registered worker's state as the Queen sees it. Revoked workers leave the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerState {
+    /// Spawned and ticketed; has not attached yet.
+    Pending,
+    /// Attached and heard from within the heartbeat deadline.
+    Online,
+    /// Detached, or silent past the heartbeat deadline.
+    Offline,
+}
+
+impl WorkerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkerState::Pending => "PENDING",
+            WorkerState::Online => "ONLINE",
+            WorkerState::Offline => "OFFLINE",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Worker {
+    pub id: String,
+    pub kind: WorkerKind,
+    pub shard: ShardLabel,
+    pub site: Option<String>,
+    pub state: WorkerState,
+    pub state_reason: &'static str,
+    pub ticket_id: u64,
+    /// The ticket text handed to the worker; readable by the Queen only.
+    pub ticket: String,
+    pub budget: Budget,
+    pub meter: Meter,
+    pub expires_at_ms: u64,
+    pub spawned_ms: u64,
+    pub last_seen_ms: u64,
+    /// Live Secure9P sessions attached with this worker's ticket.
+    pub sessions: u16,
+    pub telemetry: Ring,
+    pub records: u64,
+    /// Queen-to-worker command lines (`/shard/<s>/worker/<id>/ctl`).
+    pub commands: Ring,
+}
+
+impl Worker {
+    /// Heap bytes this record holds (strings and ring), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.id.capacity()
+            + self.ticket.capacity()
+            + self.site.as_ref().map_or(0, String::capacity)
+            + self.telemetry.heap_bytes()
+            + self.commands.heap_bytes()
+    }
+}
+
+/// Workers by id, with an index from ticket id.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    workers: BTreeMap<String, Worker>,
+    by_ticket: BTreeMap<u64, String>,
+    next_seq: u64,
+}
+
+impl Registry {
+    pub fn len(&self) -> usize {
+        self.workers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.workers.is_empty()
+    }
+
+    /// The next sequence number, which is also the worker's ticket id.
+    pub fn allocate(&mut self) -> (String, u64) {
+        self.next_seq += 1;
+        (alloc::format!("w{:04}", self.next_seq), self.next_seq)
+    }
+
+    pub fn insert(&mut self, worker: Worker) {
+        self.by_ticket.insert(worker.ticket_id, worker.id.clone());
+        self.workers.insert(worker.id.clone(), worker);
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<Worker> {
+        let worker = self.workers.remove(id)?;
+        self.by_ticket.remove(&worker.ticket_id);
+        Some(worker)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Worker> {
+        self.workers.get(id)
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Worker> {
+        self.workers.get_mut(id)
+    }
+
+    pub fn by_ticket(&self, ticket_id: u64) -> Option<&Worker> {
+        self.workers.get(self.by_ticket.get(&ticket_id)?)
+    }
+
+    pub fn id_of_ticket(&self, ticket_id: u64) -> Option<&str> {
+        self.by_ticket.get(&ticket_id).map(String::as_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Worker> {
+        self.workers.values()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Worker> {
+        self.workers.values_mut()
+    }
+
+    /// Workers in one shard, in id order.
+    pub fn in_shard<'a>(&'a self, shard: &'a str) -> impl Iterator<Item = &'a Worker> + 'a {
+        self.workers
+            .values()
+            .filter(move |w| w.shard.as_str() == shard)
+    }
+
+    /// Counts by state: (pending, online, offline).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        self.workers
+            .values()
+            .fold((0, 0, 0), |(p, on, off), w| match w.state {
+                WorkerState::Pending => (p + 1, on, off),
+                WorkerState::Online => (p, on + 1, off),
+                WorkerState::Offline => (p, on, off + 1),
+            })
+    }
+}

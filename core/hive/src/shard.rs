@@ -1,0 +1,34 @@
+//! Worker shard labels: the first byte of SHA-256(worker id), as two hex digits.
+
+use sha2::{Digest, Sha256};
+
+/// A two-character shard label (`/shard/<label>/worker/<id>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ShardLabel([u8; 2]);
+
+impl ShardLabel {
+    pub fn of(worker_id: &str) -> Self {
+        let digest = Sha256::digest(worker_id.as_bytes());
+        let hex = b"0123456789abcdef";
+        ShardLabel([
+            hex[usize::from(digest[0] >> 4)],
+            hex[usize::from(digest[0] & 0xf)],
+        ])
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Built only from ASCII hex digits, so this never falls back.
+        core::str::from_utf8(&self.0).unwrap_or("00")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_is_first_sha256_byte() {
+        // printf w0001 | sha256sum -> 9fbbdf1e...
+        assert_eq!(ShardLabel::of("w0001").as_str(), "9f");
+    }
+}

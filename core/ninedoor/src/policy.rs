@@ -1,0 +1,56 @@
+//! The access policy, evaluated before any provider runs: a node's mode names who may read
+//! and who may write it, and a ticket's scopes can only narrow that further.
+
+use crate::providers::{Entry, Who};
+use hive::Principal;
+use ticket::{Role, Verbs};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Read,
+    /// Append (append-only nodes) or control write.
+    Write,
+}
+
+impl Verb {
+    fn scope_verbs(self) -> Verbs {
+        match self {
+            Verb::Read => Verbs::READ,
+            Verb::Write => Verbs(Verbs::WRITE.0 | Verbs::APPEND.0),
+        }
+    }
+}
+
+/// May `principal` exercise `verb` on `entry` at `path`?
+pub fn permits(principal: &Principal, entry: &Entry, path: &str, verb: Verb) -> bool {
+    let who = match verb {
+        Verb::Read => entry.read,
+        Verb::Write => entry.write,
+    };
+    let by_mode = match who {
+        Who::Nobody => false,
+        Who::Anyone => true,
+        Who::Queen => principal.role == Role::Queen,
+        Who::QueenOrRelay => matches!(principal.role, Role::Queen | Role::Relay),
+        Who::Owner => entry
+            .owner
+            .as_deref()
+            .is_some_and(|owner| principal.worker_id() == Some(owner)),
+    };
+    by_mode && scopes_permit(principal, path, verb)
+}
+
+/// No scopes means no narrowing; otherwise some scope covering `path` must grant a verb.
+fn scopes_permit(principal: &Principal, path: &str, verb: Verb) -> bool {
+    if principal.scopes.is_empty() {
+        return true;
+    }
+    let wanted = verb.scope_verbs();
+    principal.scopes.iter().any(|scope| {
+        let prefix = scope.path_prefix.trim_end_matches('/');
+        let covers = prefix.is_empty()
+            || path == prefix
+            || crate::view::is_under(path, prefix);
+        covers && scope.verbs.0 & wanted.0 != 0
+    })
+}

@@ -1,0 +1,28 @@
+//! Manifest-gated subtrees (`/gpu`, `/policy`, `/actions`, `/audit`, `/replay`, `/updates`,
+//! `/host`): absent for everyone when disabled, an empty directory until a publisher fills it.
+
+use super::{Entry, Provider};
+use crate::NineDoor;
+
+const GATED: [&str; 7] = ["gpu", "policy", "actions", "audit", "replay", "updates", "host"];
+
+fn is_enabled(nd: &NineDoor, name: &str) -> bool {
+    let f = &nd.hive().manifest().features;
+    match name {
+        "gpu" => f.gpu,
+        "policy" | "actions" => f.policy,
+        "audit" => f.audit,
+        "replay" => f.replay,
+        "updates" => f.updates,
+        "host" => f.host,
+        _ => false,
+    }
+}
+
+pub(super) fn enabled(nd: &NineDoor) -> impl Iterator<Item = &'static str> + '_ {
+    GATED.into_iter().filter(move |name| is_enabled(nd, name))
+}
+
+pub(super) fn resolve(nd: &NineDoor, name: &str, rest: &[&str]) -> Option<Entry> {
+    (rest.is_empty() && is_enabled(nd, name)).then(|| Entry::dir(Provider::Gated))
+}

@@ -1,0 +1,18 @@
+//! `/log`: the Queen's audit log, readable as a stream, written only by the hive itself.
+
+use super::{Entry, Provider, Who};
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+pub(super) fn resolve(rest: &[&str]) -> Option<Entry> {
+    match rest {
+        [] => Some(Entry::dir(Provider::Log)),
+        ["queen.log"] => Some(Entry::stream(Provider::Log, Who::Anyone, Who::Nobody)),
+        _ => None,
+    }
+}
+
+pub(super) fn list() -> Vec<String> {
+    vec![String::from("queen.log")]
+}

@@ -1,0 +1,107 @@
+//! `/proc`: read-only views of the node itself — boot facts and limits, the session table,
+//! refusal pressure and the node lifecycle.
+
+use super::{Entry, Provider, Who};
+use crate::{NineDoor, SessionId};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+const TOP: [&str; 4] = ["boot", "9p", "pressure", "lifecycle"];
+const PRESSURE: [&str; 4] = ["busy", "quota", "cut", "policy"];
+const LIFECYCLE: [&str; 3] = ["state", "reason", "since_ms"];
+const SESSION: [&str; 3] = ["state", "owner", "since_ms"];
+
+fn session_of(nd: &NineDoor, text: &str) -> Option<SessionId> {
+    let id: u32 = text.parse().ok()?;
+    nd.session(SessionId(id)).map(|_| SessionId(id))
+}
+
+pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
+    let dir = || Some(Entry::dir(Provider::Proc));
+    let text = || Some(Entry::text(Provider::Proc, Who::Anyone));
+    match rest {
+        [] | ["9p"] | ["pressure"] | ["lifecycle"] | ["9p", "session"] => dir(),
+        ["boot"] | ["9p", "sessions"] => text(),
+        ["pressure", c] if PRESSURE.contains(c) => text(),
+        ["lifecycle", f] if LIFECYCLE.contains(f) => text(),
+        ["9p", "session", id] => session_of(nd, id).and_then(|_| dir()),
+        ["9p", "session", id, f] if SESSION.contains(f) => session_of(nd, id).and_then(|_| text()),
+        _ => None,
+    }
+}
+
+pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
+    let names: &[&str] = match rest {
+        [] => &TOP,
+        ["9p"] => &["sessions", "session"],
+        ["pressure"] => &PRESSURE,
+        ["lifecycle"] => &LIFECYCLE,
+        ["9p", "session", _] => &SESSION,
+        ["9p", "session"] => {
+            return nd.sessions().map(|(sid, _)| alloc::format!("{}", sid.0)).collect();
+        }
+        _ => &[],
+    };
+    names.iter().map(|n| String::from(*n)).collect()
+}
+
+pub(super) fn text(nd: &NineDoor, rest: &[&str], now_ms: u64) -> Option<String> {
+    let hive = nd.hive();
+    let mut out = String::new();
+    match rest {
+        ["boot"] => boot(nd, now_ms, &mut out),
+        ["9p", "sessions"] => {
+            for (sid, info) in nd.sessions() {
+                let _ = writeln!(
+                    out,
+                    "id={} state={} transport={} owner={} since_ms={}",
+                    sid.0,
+                    info.state.as_str(),
+                    info.transport.as_str(),
+                    NineDoor::owner_label(info),
+                    info.since_ms
+                );
+            }
+        }
+        ["9p", "session", id, field] => {
+            let info = nd.session(session_of(nd, id)?)?;
+            let _ = match *field {
+                "state" => writeln!(out, "{}", info.state.as_str()),
+                "owner" => writeln!(out, "{}", NineDoor::owner_label(info)),
+                _ => writeln!(out, "{}", info.since_ms),
+            };
+        }
+        ["pressure", class] => {
+            let (_, n) = hive.pressure().list().into_iter().find(|(c, _)| c == class)?;
+            let _ = writeln!(out, "{n}");
+        }
+        ["lifecycle", field] => {
+            let lc = hive.lifecycle();
+            let _ = match *field {
+                "state" => writeln!(out, "{}", lc.state),
+                "reason" => writeln!(out, "{}", lc.reason),
+                _ => writeln!(out, "{}", lc.since_ms),
+            };
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+fn boot(nd: &NineDoor, now_ms: u64, out: &mut String) {
+    let hive = nd.hive();
+    let m = hive.manifest();
+    let _ = writeln!(out, "hive={}", m.hive.name);
+    let _ = writeln!(out, "platform={}", nd.platform());
+    let _ = writeln!(out, "manifest={:016x}", m.fingerprint());
+    let _ = writeln!(out, "uptime_ms={}", now_ms.saturating_sub(hive.boot_ms()));
+    let _ = writeln!(out, "link={}", nd.link());
+    let _ = writeln!(out, "lifecycle={}", hive.lifecycle().state);
+    for bound in manifest::BOUNDS {
+        let _ = writeln!(out, "{}={}", bound.field, (bound.get)(m));
+    }
+    for (name, on) in m.features.list() {
+        let _ = writeln!(out, "features.{name}={}", if on { "on" } else { "off" });
+    }
+}

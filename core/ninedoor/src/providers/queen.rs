@@ -1,0 +1,72 @@
+//! `/queen`: the control files through which the hive is commanded.
+
+use super::{Entry, Provider, Who};
+use crate::NineDoor;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use hive::ctl::{self, Command};
+use hive::{Principal, Refusal};
+use secure9p::Error;
+use ticket::Role;
+
+pub(super) fn resolve(rest: &[&str]) -> Option<Entry> {
+    match rest {
+        [] | ["lifecycle"] => Some(Entry::dir(Provider::Queen)),
+        // Reading `/queen/ctl` returns the reply to this session's last control line.
+        ["ctl"] => Some(Entry {
+            read: Who::QueenOrRelay,
+            ..Entry::control(Provider::Queen, Who::QueenOrRelay)
+        }),
+        ["lifecycle", "ctl"] => Some(Entry::control(Provider::Queen, Who::Queen)),
+        _ => None,
+    }
+}
+
+pub(super) fn list(rest: &[&str]) -> Vec<String> {
+    match rest {
+        [] => vec![String::from("ctl"), String::from("lifecycle")],
+        _ => vec![String::from("ctl")],
+    }
+}
+
+/// Each line of the write is one command with its own ACK/ERR and audit line; the first
+/// refused line stops the write and its error is the reply (earlier lines stand).
+pub(super) fn write(
+    nd: &mut NineDoor,
+    rest: &[&str],
+    principal: &Principal,
+    data: &[u8],
+    now_ms: u64,
+) -> Result<(usize, Option<String>), Error> {
+    let text = core::str::from_utf8(data).map_err(|_| Error::Invalid)?;
+    let who = principal.subject.as_str();
+    let mut lines = text.split('\n').filter(|l| !l.trim().is_empty()).peekable();
+    if lines.peek().is_none() {
+        return Err(Error::Invalid);
+    }
+    let mut reply = None;
+    for line in lines {
+        let result = match rest {
+            ["ctl"] => {
+                if principal.role == Role::Relay && !is_envelope(line) {
+                    let refusal = Refusal::new(Error::Perm, "relay-needs-envelope");
+                    nd.hive_mut().refused(now_ms, who, "ctl", refusal);
+                    Err(refusal)
+                } else {
+                    nd.hive_mut().ctl(line, who, now_ms)
+                }
+            }
+            ["lifecycle", "ctl"] => nd.hive_mut().lifecycle_ctl(line, who, now_ms),
+            _ => Err(Refusal::new(Error::Perm, "not-writable")),
+        };
+        // Kills and budget cuts close sessions at once, before the next line runs.
+        nd.sync_revocations(now_ms);
+        reply = Some(result.map_err(|r| r.error)?);
+    }
+    Ok((data.len(), reply))
+}
+
+fn is_envelope(line: &str) -> bool {
+    matches!(ctl::parse(line), Ok(Command::Envelope { .. }))
+}

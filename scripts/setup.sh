@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Installs the developer tools the test command relies on besides the Rust toolchain itself:
+# cargo-fuzz (bounded fuzzing of the decoders) and cargo-insta (scenario snapshot review).
+#
+#   scripts/setup.sh                 install every tool that is missing
+#   scripts/setup.sh cargo-fuzz ...  install only the named tools, if missing
+#   scripts/setup.sh cc              only make sure a C/C++ compiler is present
+#
+# Versions are pinned so every machine and CI run the same tools; `--locked` builds them with
+# the dependency versions their authors tested.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Cargo's own bin directory is not on PATH in every non-login shell.
+if ! command -v cargo >/dev/null 2>&1 && [[ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+
+declare -A VERSION=(
+    [cargo-fuzz]=0.13.2
+    [cargo-insta]=1.49.0
+)
+ALL_TOOLS=(cargo-fuzz cargo-insta)
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# True if `cargo <subcommand>` already works.
+have_tool() {
+    local sub="${1#cargo-}"
+    cargo "$sub" --version >/dev/null 2>&1
+}
+
+# Installs Debian packages when running as root; otherwise says what is missing.
+apt_install() {
+    if [[ "$(id -u)" != 0 ]]; then
+        log "missing system packages: $*; install them (as root: apt-get install $*)"
+        return 1
+    fi
+    if [[ -z "${APT_UPDATED:-}" ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# Building the tools (and libFuzzer inside fuzz targets) needs a C/C++ compiler.
+ensure_cc() {
+    if ! command -v cc >/dev/null 2>&1 || ! command -v c++ >/dev/null 2>&1; then
+        apt_install build-essential
+    fi
+}
+
+install_tool() {
+    local tool="$1"
+    if [[ "$tool" == cc ]]; then
+        ensure_cc
+        return
+    fi
+    local version="${VERSION[$tool]:-}"
+    if [[ -z "$version" ]]; then
+        log "unknown tool: $tool (known: ${ALL_TOOLS[*]})"
+        return 1
+    fi
+    if have_tool "$tool"; then
+        log "$tool already installed"
+        return 0
+    fi
+    ensure_cc
+    log "installing $tool $version"
+    cargo install --locked "$tool" --version "$version"
+}
+
+main() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        log "cargo not found: install the Rust toolchain (rustup) first"
+        exit 1
+    fi
+    local tools=("$@")
+    if [[ ${#tools[@]} -eq 0 ]]; then
+        tools=("${ALL_TOOLS[@]}")
+    fi
+    local tool
+    for tool in "${tools[@]}"; do
+        install_tool "$tool"
+    done
+}
+
+main "$@"

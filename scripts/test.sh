@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The project's test command. Runs every check CI runs, in order, each under a clear header:
+# formatting, lints, the workspace tests, the no_std link proof, a bounded fuzz session and a
+# compile check of the benchmarks. Every stage runs even after a failure, so one run reports
+# everything; the script exits non-zero if any stage failed.
+#
+#   scripts/test.sh            everything (what CI runs)
+#   SKIP_FUZZ=1 scripts/test.sh  skip the fuzz stage for a quick local run (ignored when CI is set)
+#
+# To add a stage: write a `stage_<name>` function below, list it in STAGES, and name any cargo
+# tool it needs in `ensure_tools` (scripts/setup.sh installs it).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Cargo's own bin directory is not on PATH in every non-login shell.
+if ! command -v cargo >/dev/null 2>&1 && [[ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+TEST_LOG="$WORK/cargo-test.log"
+
+log() { printf '[test] %s\n' "$*"; }
+
+in_ci() {
+    [[ -n "${CI:-}" && "${CI}" != false && "${CI}" != 0 ]]
+}
+
+fuzz_enabled() {
+    if [[ "${SKIP_FUZZ:-}" == 1 ]]; then
+        if in_ci; then
+            log "SKIP_FUZZ is ignored in CI"
+            return 0
+        fi
+        return 1
+    fi
+    return 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites: the toolchain must exist; missing cargo tools are installed by setup.sh.
+
+ensure_toolchain() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        log "cargo not found: install the Rust toolchain (rustup) first"
+        exit 1
+    fi
+    # Some dependencies build C or assembly through the `cc` crate.
+    if ! command -v cc >/dev/null 2>&1; then
+        bash scripts/setup.sh cc
+    fi
+    local component
+    for component in fmt clippy; do
+        if ! cargo "$component" --version >/dev/null 2>&1; then
+            log "cargo $component missing; trying: rustup component add"
+            rustup component add "$([[ $component == fmt ]] && echo rustfmt || echo clippy)"
+        fi
+    done
+}
+
+ensure_tools() {
+    local missing=()
+    if fuzz_enabled && [[ -x scripts/fuzz.sh ]] && ! cargo fuzz --version >/dev/null 2>&1; then
+        missing+=(cargo-fuzz)
+    fi
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        log "installing missing tools: ${missing[*]}"
+        bash scripts/setup.sh "${missing[@]}"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Stages. Each is one function; it fails by returning (or exiting) non-zero.
+
+stage_fmt() {
+    cargo fmt --all -- --check
+}
+
+stage_clippy() {
+    cargo clippy --workspace --all-targets -- -D warnings
+}
+
+stage_test() {
+    # The output is shown in full (CI reads the `test result:` lines) and kept for the summary.
+    cargo test --workspace 2>&1 | tee "$TEST_LOG"
+}
+
+stage_nostd() {
+    # Fails with a duplicate `panic_impl` lang item if any core crate links std.
+    cargo build -p cohesix-nostd-check
+}
+
+stage_fuzz() {
+    if ! fuzz_enabled; then
+        log "skipped (SKIP_FUZZ=1)"
+        return 0
+    fi
+    if [[ ! -x scripts/fuzz.sh ]]; then
+        log "skipped: scripts/fuzz.sh is not present"
+        return 0
+    fi
+    scripts/fuzz.sh
+}
+
+stage_bench() {
+    cargo bench --workspace --no-run
+}
+
+STAGES=(fmt clippy test nostd fuzz bench)
+
+# ---------------------------------------------------------------------------------------------
+
+PASSED=()
+FAILED=()
+
+run_stage() {
+    local name="$1" started rc
+    started=$SECONDS
+    printf '\n==================== stage: %s ====================\n' "$name"
+    # A subshell outside any `if`/`||`, so the `set -e` inside it stops the stage at its first
+    # failing command; the outer shell records the status and goes on to the next stage.
+    set +e
+    (
+        set -e
+        "stage_$name"
+    )
+    rc=$?
+    set -e
+    if [[ $rc -eq 0 ]]; then
+        PASSED+=("$name")
+        printf -- '---- stage %s: ok (%ss)\n' "$name" "$((SECONDS - started))"
+    else
+        FAILED+=("$name")
+        printf -- '---- stage %s: FAILED with exit code %s (%ss)\n' "$name" "$rc" "$((SECONDS - started))"
+    fi
+}
+
+# Sums the `test result:` lines of the cargo test stage.
+test_totals() {
+    [[ -f "$TEST_LOG" ]] || return 0
+    awk '/^test result:/ {
+            for (i = 1; i <= NF; i++) {
+                if ($(i) ~ /^passed;?$/) p += $(i - 1)
+                if ($(i) ~ /^failed;?$/) f += $(i - 1)
+                if ($(i) ~ /^ignored;?$/) s += $(i - 1)
+            }
+            seen = 1
+        }
+        END { if (seen) printf "cargo-test: %d passed, %d failed, %d skipped\n", p, f, s }' "$TEST_LOG"
+}
+
+main() {
+    ensure_toolchain
+    ensure_tools
+    local name
+    for name in "${STAGES[@]}"; do
+        run_stage "$name"
+    done
+    printf '\n==================== summary ====================\n'
+    log "stages passed: ${PASSED[*]:-none}"
+    log "stages failed: ${FAILED[*]:-none}"
+    test_totals
+    [[ ${#FAILED[@]} -eq 0 ]]
+}
+
+main "$@"
