@@ -5,7 +5,7 @@
 use secure9p::Error;
 use subtle::ConstantTimeEq;
 
-use crate::grammar::{parse, Command, Verb};
+use crate::grammar::{parse, Command};
 
 /// Why a handshake was refused; the session answers `ERR AUTH reason=<reason>` and closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,10 +56,4 @@ pub fn check_auth(line: &str, provisioned: Option<&[u8]>) -> Result<(), AuthRefu
         }
         _ => Err(AuthRefusal::InvalidToken),
     }
-}
-
-/// True when the line is an `AUTH` line of any shape (used to answer a repeated handshake).
-pub fn is_auth_line(line: &str) -> bool {
-    let word = line.split_whitespace().next().unwrap_or("");
-    Verb::from_word(word) == Some(Verb::Auth)
 }

@@ -29,4 +29,6 @@ pub use grammar::{parse, quote, Command, ParseError, Reason, Reply, Verb};
 pub use line::{LineDecoder, LineError};
 /// The console section of the hive manifest; every console bound comes from here.
 pub use manifest::ConsoleLimits;
-pub use session::{serial_render, ConsoleBackend, ConsoleSession, Outcome, Transport, SERIAL_PROMPT};
+pub use session::{
+    serial_render, ConsoleBackend, ConsoleSession, Outcome, Transport, SERIAL_PROMPT,
+};

@@ -16,19 +16,31 @@ fn handshake_outcomes() {
     let token = Some(&b"changeme-not"[..]);
     assert_eq!(check_auth("AUTH changeme-not", token), Ok(()));
     assert_eq!(check_auth("auth changeme-not", token), Ok(()));
-    assert_eq!(check_auth("AUTH wrong", token), Err(AuthRefusal::InvalidToken));
+    assert_eq!(
+        check_auth("AUTH wrong", token),
+        Err(AuthRefusal::InvalidToken)
+    );
     assert_eq!(check_auth("AUTH", token), Err(AuthRefusal::ExpectedToken));
     assert_eq!(check_auth("", token), Err(AuthRefusal::ExpectedToken));
-    assert_eq!(check_auth("ATTACH queen", token), Err(AuthRefusal::ExpectedToken));
+    assert_eq!(
+        check_auth("ATTACH queen", token),
+        Err(AuthRefusal::ExpectedToken)
+    );
     assert_eq!(check_auth("PING", token), Err(AuthRefusal::ExpectedToken));
 }
 
 #[test]
 fn no_provisioned_token_refuses_everything() {
-    assert_eq!(check_auth("AUTH changeme", None), Err(AuthRefusal::InvalidToken));
+    assert_eq!(
+        check_auth("AUTH changeme", None),
+        Err(AuthRefusal::InvalidToken)
+    );
     assert_eq!(check_auth("AUTH ", None), Err(AuthRefusal::ExpectedToken));
     // An empty provisioned token is no token at all, not a match for an empty guess.
-    assert_eq!(check_auth("AUTH x", Some(b"")), Err(AuthRefusal::InvalidToken));
+    assert_eq!(
+        check_auth("AUTH x", Some(b"")),
+        Err(AuthRefusal::InvalidToken)
+    );
 }
 
 #[test]

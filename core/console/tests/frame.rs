@@ -33,6 +33,7 @@ fn decode_all(
         let piece = &rest[..chunk.min(rest.len())];
         let taken = d.push(piece);
         rest = &rest[taken..];
+        let before = out.len();
         loop {
             match d.next_line(authed) {
                 Ok(Some(line)) => out.push(Ok(line)),
@@ -48,7 +49,7 @@ fn decode_all(
         if rest.is_empty() {
             return out;
         }
-        assert!(taken > 0 || d.buffered() == 0, "decoder stalled");
+        assert!(taken > 0 || out.len() > before, "decoder stalled");
     }
 }
 
@@ -62,7 +63,13 @@ fn layout_matches_original_console() {
 
 #[test]
 fn round_trips_whole_and_byte_by_byte() {
-    let lines = ["AUTH secret", "ATTACH queen ", "", "tail /log/queen.log 12", "héllo"];
+    let lines = [
+        "AUTH secret",
+        "ATTACH queen ",
+        "",
+        "tail /log/queen.log 12",
+        "héllo",
+    ];
     let bytes: Vec<u8> = lines.iter().flat_map(|l| frame(l)).collect();
     for chunk in [1, 2, 3, 5, bytes.len()] {
         let mut d = decoder();
@@ -169,10 +176,7 @@ fn invalid_utf8_and_line_breaks() {
     for payload in [&b"\xff\xfe"[..], b"a\rb", b"a\nb", b"PING\n"] {
         let mut d = decoder();
         d.push(&raw(payload.len() as u32 + 4, payload));
-        assert_eq!(
-            d.next_line(false),
-            Err(FrameError::Fatal(FrameFault::Line))
-        );
+        assert_eq!(d.next_line(false), Err(FrameError::Fatal(FrameFault::Line)));
 
         let mut bytes = raw(payload.len() as u32 + 4, payload);
         bytes.extend(frame("PING"));
@@ -194,7 +198,7 @@ fn push_is_bounded_by_the_buffer() {
     // Draining made room again.
     assert_eq!(d.push(&bytes[taken..]), 14);
     let got = decode_all(&mut d, &bytes[taken + 14..], 5, true);
-    assert_eq!(got.len(), 8);
+    assert_eq!(got.len(), 9);
     assert!(got.iter().all(|r| r.as_deref() == Ok("0123456789")));
 }
 
@@ -217,9 +221,12 @@ fn silly_bounds_do_not_panic() {
 }
 
 fn valid_line() -> impl Strategy<Value = String> {
-    proptest::collection::vec(any::<char>().prop_filter("no CR/LF", |c| *c != '\r' && *c != '\n'), 0..80)
-        .prop_map(|chars| chars.into_iter().collect::<String>())
-        .prop_filter("fits line_max", |s| s.len() <= 256)
+    proptest::collection::vec(
+        any::<char>().prop_filter("no CR/LF", |c| *c != '\r' && *c != '\n'),
+        0..80,
+    )
+    .prop_map(|chars| chars.into_iter().collect::<String>())
+    .prop_filter("fits line_max", |s| s.len() <= 256)
 }
 
 proptest! {

@@ -163,21 +163,31 @@ impl Hive {
 
     /// Records a refusal decided anywhere in the core: counts it and audits it.
     pub fn refused(&mut self, now_ms: u64, who: &str, verb: &str, refusal: Refusal) {
-        self.pressure.count(refusal.error);
+        self.record_refusal(now_ms, who, verb, refusal.error, refusal.detail);
+        self.emit(Event::Refused {
+            error: refusal.error,
+            detail: refusal.detail,
+        });
+    }
+
+    /// `refused` for details that are not static tags (console verbs, peer-supplied words).
+    pub fn record_refusal(&mut self, now_ms: u64, who: &str, verb: &str, error: Error, detail: &str) {
+        self.pressure.count(error);
         self.audit.record(
             now_ms,
             "deny",
             &[
                 ("who", who),
                 ("verb", verb),
-                ("reason", refusal.error.reason()),
-                ("detail", refusal.detail),
+                ("reason", error.reason()),
+                ("detail", detail),
             ],
         );
-        self.emit(Event::Refused {
-            error: refusal.error,
-            detail: refusal.detail,
-        });
+    }
+
+    /// Total refusals ever counted, across classes.
+    pub fn refusals(&self) -> u64 {
+        self.pressure.list().iter().map(|(_, n)| n).sum()
     }
 
     /// Records an accepted decision in the audit log.

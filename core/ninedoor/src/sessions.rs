@@ -84,10 +84,11 @@ impl SessionInfo {
 impl NineDoor {
     /// Opens a session in SETUP; refused with `Busy` when the hive's session table is full.
     pub fn open_session(&mut self, transport: Transport, now_ms: u64) -> Result<SessionId, Error> {
+        // The serial console is the recovery path and never counts against the table.
         let live = self
             .sessions
             .values()
-            .filter(|s| s.state != SessionState::Closed)
+            .filter(|s| s.state != SessionState::Closed && s.transport != Transport::Serial)
             .count();
         if live >= self.hive.manifest().sessions.max as usize {
             let refusal = hive::Refusal::new(Error::Busy, "sessions-max");

@@ -1,3 +1,221 @@
-//! The pump.
+//! The pump: the cooperative event loop that drives the whole core over a HAL. Each turn it
+//! reads the clock, expires budgets and sessions, accepts and services connections with a
+//! bounded amount of work each, and writes replies; the same loop runs on metal and in the
+//! simulator.
 #![no_std]
+
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod console_backend;
+mod console_conn;
+mod ninep_conn;
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use console_conn::{ConsoleConn, SerialConsole};
+use hal::{ConnId, Hal, CONSOLE_PORT, NINEP_PORT};
+use hive::{Event, Hive, SystemEvent};
+use manifest::Manifest;
+use ninedoor::{NineDoor, SessionId};
+use ninep_conn::NinePConn;
+use ticket::Keyring;
+
+/// Secrets and facts provisioned at boot (never compiled in).
+pub struct Provision {
+    /// Keys that sign and verify tickets.
+    pub keys: Keyring,
+    /// The TCP console token; without one the network console refuses every handshake.
+    pub console_token: Option<Vec<u8>>,
+    /// Platform name reported by `/proc/boot` (`sim`, `qemu-virt`, `pi4`, ...).
+    pub platform: &'static str,
+}
+
+/// Counters of one turn, for benchmarks and the simulator's reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TurnStats {
+    pub accepted: u32,
+    pub serviced: u32,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub hung_up: u32,
+}
+
+/// Connections accepted per port per turn, so a connect storm cannot starve serving.
+const ACCEPTS_PER_TURN: usize = 64;
+
+pub struct Pump {
+    nd: NineDoor,
+    token: Option<Vec<u8>>,
+    ninep: BTreeMap<ConnId, NinePConn>,
+    consoles: BTreeMap<ConnId, ConsoleConn>,
+    serial: SerialConsole,
+    /// Where the next turn starts servicing, so every connection gets its turn.
+    rotor: ConnId,
+}
+
+impl Pump {
+    /// Boots the core: a validated manifest, provisioned keys, the current time.
+    pub fn new(manifest: Manifest, provision: Provision, now_ms: u64) -> Self {
+        let mut hive = Hive::new(manifest, provision.keys, now_ms);
+        // Nothing else is needed before the hive can take authority.
+        let _ = hive.system_event(SystemEvent::BootComplete, now_ms);
+        let mut nd = NineDoor::new(hive, provision.platform);
+        let serial = SerialConsole::new(&mut nd, now_ms);
+        Self {
+            nd,
+            token: provision.console_token,
+            ninep: BTreeMap::new(),
+            consoles: BTreeMap::new(),
+            serial,
+            rotor: 0,
+        }
+    }
+
+    pub fn ninedoor(&self) -> &NineDoor {
+        &self.nd
+    }
+
+    pub fn ninedoor_mut(&mut self) -> &mut NineDoor {
+        &mut self.nd
+    }
+
+    pub fn hive(&self) -> &Hive {
+        self.nd.hive()
+    }
+
+    /// Moves buffered core events out (transcripts, logs); returns events dropped so far.
+    pub fn drain_events(&mut self, out: &mut Vec<Event>) -> u64 {
+        self.nd.hive_mut().drain_events(out)
+    }
+
+    pub fn connections(&self) -> usize {
+        self.ninep.len() + self.consoles.len()
+    }
+
+    /// Memory the pump holds per live Secure9P connection (engine, buffers), in bytes.
+    pub fn ninep_heap_bytes(&self) -> usize {
+        self.ninep.values().map(NinePConn::heap_bytes).sum()
+    }
+
+    /// Writes the serial banner and first prompt.
+    pub fn banner<H: Hal>(&mut self, hal: &mut H) {
+        let name = alloc::string::String::from(self.nd.hive().manifest().hive.name.as_str());
+        self.serial.banner(hal, &name, self.nd.platform());
+    }
+
+    /// One turn of the loop. Work per turn is bounded by the manifest's `pump` limits.
+    pub fn turn<H: Hal>(&mut self, hal: &mut H) -> TurnStats {
+        let now_ms = hal.now_ms();
+        let mut stats = TurnStats::default();
+        self.nd.tick(now_ms);
+        self.accept(hal, now_ms, &mut stats);
+        self.service(hal, now_ms, &mut stats);
+        self.serial.service(hal, &mut self.nd, self.token.as_deref(), now_ms);
+        self.hang_up_closed(hal, now_ms, &mut stats);
+        stats
+    }
+
+    fn accept<H: Hal>(&mut self, hal: &mut H, now_ms: u64, stats: &mut TurnStats) {
+        let limits = self.nd.hive().manifest().clone();
+        for _ in 0..ACCEPTS_PER_TURN {
+            let Some(conn) = hal.poll_accept(NINEP_PORT) else {
+                break;
+            };
+            match self.nd.open_session(ninedoor::Transport::NineP, now_ms) {
+                Ok(sid) => {
+                    self.ninep.insert(conn, NinePConn::new(sid, &limits));
+                    stats.accepted += 1;
+                }
+                // Refused and audited by NineDoor; the peer just sees the hang-up.
+                Err(_) => hal.close(conn),
+            }
+        }
+        for _ in 0..ACCEPTS_PER_TURN {
+            let Some(conn) = hal.poll_accept(CONSOLE_PORT) else {
+                break;
+            };
+            let full = self.consoles.len() >= limits.console.connections_max as usize;
+            let opened = if full {
+                Err(secure9p::Error::Busy)
+            } else {
+                self.nd.open_session(ninedoor::Transport::ConsoleTcp, now_ms)
+            };
+            match opened {
+                Ok(sid) => {
+                    let console = ConsoleConn::new(sid, self.token.as_deref(), &limits);
+                    self.consoles.insert(conn, console);
+                    stats.accepted += 1;
+                }
+                Err(_) => hal.close(conn),
+            }
+        }
+    }
+
+    fn service<H: Hal>(&mut self, hal: &mut H, now_ms: u64, stats: &mut TurnStats) {
+        let budget = self.nd.hive().manifest().pump.conns_per_turn as usize;
+        let ids: Vec<ConnId> = self
+            .ninep
+            .range(self.rotor..)
+            .chain(self.ninep.range(..self.rotor))
+            .map(|(id, _)| *id)
+            .take(budget)
+            .collect();
+        let mut gone: Vec<ConnId> = Vec::new();
+        for id in &ids {
+            let Some(conn) = self.ninep.get_mut(id) else {
+                continue;
+            };
+            stats.serviced += 1;
+            if !conn.service(hal, *id, &mut self.nd, now_ms, stats) {
+                gone.push(*id);
+            }
+        }
+        self.rotor = ids.last().map_or(0, |last| last.wrapping_add(1));
+        for id in gone {
+            if let Some(conn) = self.ninep.remove(&id) {
+                conn.finish(hal, id, &mut self.nd, now_ms);
+                stats.hung_up += 1;
+            }
+        }
+        let ids: Vec<ConnId> = self.consoles.keys().copied().collect();
+        for id in ids {
+            let Some(conn) = self.consoles.get_mut(&id) else {
+                continue;
+            };
+            if !conn.service(hal, id, &mut self.nd, now_ms, stats) {
+                if let Some(conn) = self.consoles.remove(&id) {
+                    conn.finish(hal, id, &mut self.nd, now_ms);
+                    stats.hung_up += 1;
+                }
+            }
+        }
+    }
+
+    /// Hangs up connections whose sessions the core closed (revocation, deadlines).
+    fn hang_up_closed<H: Hal>(&mut self, hal: &mut H, now_ms: u64, stats: &mut TurnStats) {
+        let closed = self.nd.take_closed();
+        if closed.is_empty() {
+            return;
+        }
+        let find = |map: &BTreeMap<ConnId, SessionId>, sid: SessionId| {
+            map.iter().find(|(_, s)| **s == sid).map(|(c, _)| *c)
+        };
+        let ninep: BTreeMap<ConnId, SessionId> =
+            self.ninep.iter().map(|(c, n)| (*c, n.sid())).collect();
+        let consoles: BTreeMap<ConnId, SessionId> =
+            self.consoles.iter().map(|(c, n)| (*c, n.sid())).collect();
+        for sid in closed {
+            if let Some(conn) = find(&ninep, sid).and_then(|c| self.ninep.remove(&c).map(|n| (c, n))) {
+                conn.1.finish(hal, conn.0, &mut self.nd, now_ms);
+                stats.hung_up += 1;
+            } else if let Some((c, n)) =
+                find(&consoles, sid).and_then(|c| self.consoles.remove(&c).map(|n| (c, n)))
+            {
+                n.finish(hal, c, &mut self.nd, now_ms);
+                stats.hung_up += 1;
+            }
+        }
+    }
+}

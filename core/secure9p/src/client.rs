@@ -44,7 +44,9 @@ impl fmt::Display for ClientError {
         match self {
             ClientError::Remote(e) => write!(f, "server refused: {e}"),
             ClientError::Decode(e) => write!(f, "bad reply: {e}"),
-            ClientError::Unexpected { tag, ty } => write!(f, "unexpected reply type {ty} on tag {tag}"),
+            ClientError::Unexpected { tag, ty } => {
+                write!(f, "unexpected reply type {ty} on tag {tag}")
+            }
             ClientError::UnknownTag(tag) => write!(f, "reply on unknown tag {tag}"),
             ClientError::Local(e) => write!(f, "not sent: {e}"),
         }

@@ -1,7 +1,9 @@
 //! Every decoder bound, one refusal at a time.
 
 use secure9p::codec::{msg, DecodeError, Limits, Request, Response};
-use secure9p::{decode_request, decode_response, encode_request, encode_response, frame_len, Error};
+use secure9p::{
+    decode_request, decode_response, encode_request, encode_response, frame_len, Error,
+};
 
 fn limits() -> Limits {
     Limits::default()
@@ -70,7 +72,10 @@ fn bad_names_are_invalid() {
 
 #[test]
 fn lcreate_names_obey_the_same_rules() {
-    for (name, want) in [(&b".."[..], Error::Invalid), (&[b'y'; 65][..], Error::TooBig)] {
+    for (name, want) in [
+        (&b".."[..], Error::Invalid),
+        (&[b'y'; 65][..], Error::TooBig),
+    ] {
         let mut body = 1u32.to_le_bytes().to_vec();
         body.extend_from_slice(&(name.len() as u16).to_le_bytes());
         body.extend_from_slice(name);

@@ -42,21 +42,37 @@ fn request() -> impl Strategy<Value = Request> {
                 n_uname,
             }
         ),
-        (any::<u32>(), any::<u32>(), prop::collection::vec(name(), 0..=8))
+        (
+            any::<u32>(),
+            any::<u32>(),
+            prop::collection::vec(name(), 0..=8)
+        )
             .prop_map(|(fid, newfid, names)| Request::Walk { fid, newfid, names }),
         (any::<u32>(), any::<u32>()).prop_map(|(fid, flags)| Request::Lopen { fid, flags }),
-        (any::<u32>(), name(), any::<u32>(), any::<u32>(), any::<u32>()).prop_map(
-            |(fid, name, flags, mode, gid)| Request::Lcreate {
+        (
+            any::<u32>(),
+            name(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>()
+        )
+            .prop_map(|(fid, name, flags, mode, gid)| Request::Lcreate {
                 fid,
                 name,
                 flags,
                 mode,
                 gid,
-            }
-        ),
-        (any::<u32>(), any::<u64>(), any::<u32>())
-            .prop_map(|(fid, offset, count)| Request::Read { fid, offset, count }),
-        (any::<u32>(), any::<u64>(), prop::collection::vec(any::<u8>(), 0..2048))
+            }),
+        (any::<u32>(), any::<u64>(), any::<u32>()).prop_map(|(fid, offset, count)| Request::Read {
+            fid,
+            offset,
+            count
+        }),
+        (
+            any::<u32>(),
+            any::<u64>(),
+            prop::collection::vec(any::<u8>(), 0..2048)
+        )
             .prop_map(|(fid, offset, data)| Request::Write { fid, offset, data }),
         any::<u32>().prop_map(|fid| Request::Clunk { fid }),
         (any::<u32>(), any::<u64>()).prop_map(|(fid, mask)| Request::Getattr { fid, mask }),
@@ -67,13 +83,8 @@ fn request() -> impl Strategy<Value = Request> {
 }
 
 fn getattr() -> impl Strategy<Value = Getattr> {
-    (
-        any::<u64>(),
-        qid(),
-        any::<[u32; 3]>(),
-        any::<[u64; 15]>(),
-    )
-        .prop_map(|(valid, qid, [mode, uid, gid], v)| Getattr {
+    (any::<u64>(), qid(), any::<[u32; 3]>(), any::<[u64; 15]>()).prop_map(
+        |(valid, qid, [mode, uid, gid], v)| Getattr {
             valid,
             qid,
             mode,
@@ -94,7 +105,8 @@ fn getattr() -> impl Strategy<Value = Getattr> {
             btime_nsec: v[12],
             gen: v[13],
             data_version: v[14],
-        })
+        },
+    )
 }
 
 fn response() -> impl Strategy<Value = Response> {

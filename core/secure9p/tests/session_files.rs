@@ -58,7 +58,11 @@ fn walk_with_no_names_clones_and_newfid_equal_to_fid_moves() {
     assert_eq!(qids.len(), 1);
     let attr = h.call(|c, out| c.getattr(clone, out)).unwrap();
     assert_eq!(attr.into_getattr().unwrap().qid.path, 1);
-    assert_eq!(h.tree.clunked, vec![0], "the replaced root node was released");
+    assert_eq!(
+        h.tree.clunked,
+        vec![0],
+        "the replaced root node was released"
+    );
 }
 
 #[test]
@@ -155,7 +159,9 @@ fn lcreate_moves_the_fid_to_the_new_open_file() {
     let attr = h.call(|c, out| c.getattr(tmp, out)).unwrap();
     assert_eq!(attr.into_getattr().unwrap().qid, qid);
     let proc_ = h.walk(root, "proc").unwrap();
-    let err = h.call(|c, out| c.lcreate(proc_, "x", 2, 0, out)).unwrap_err();
+    let err = h
+        .call(|c, out| c.lcreate(proc_, "x", 2, 0, out))
+        .unwrap_err();
     assert_eq!(err, ClientError::Remote(Error::Perm));
 }
 
@@ -164,7 +170,11 @@ fn readdir_lists_entries_with_resumable_offsets() {
     let (mut h, root) = attached();
     let dir = h.walk(root, "").unwrap();
     let err = h.call(|c, out| c.readdir(dir, 0, 4096, out)).unwrap_err();
-    assert_eq!(err, ClientError::Remote(Error::Invalid), "readdir needs an open fid");
+    assert_eq!(
+        err,
+        ClientError::Remote(Error::Invalid),
+        "readdir needs an open fid"
+    );
     h.open(dir, 0).unwrap();
     let limits = *h.client.limits();
     let all = h.call(|c, out| c.readdir(dir, 0, 4096, out)).unwrap();
@@ -197,7 +207,11 @@ fn readdir_lists_entries_with_resumable_offsets() {
 fn getattr_fills_every_field() {
     let (mut h, root) = attached();
     let boot = h.walk(root, "proc/boot").unwrap();
-    let a = h.call(|c, out| c.getattr(boot, out)).unwrap().into_getattr().unwrap();
+    let a = h
+        .call(|c, out| c.getattr(boot, out))
+        .unwrap()
+        .into_getattr()
+        .unwrap();
     assert_eq!(a.valid, secure9p::Getattr::VALID_BASIC);
     assert_eq!(a.qid.path, 2);
     assert_eq!(a.mode, 0o100644);

@@ -53,7 +53,9 @@ fn msize_is_negotiated_down_never_up() {
     assert_eq!(h.session.msize(), 8192);
     let reply = h.exchange(&version(1024, VERSION));
     assert!(matches!(
-        secure9p::decode_response(&reply, &Limits::default()).unwrap().1,
+        secure9p::decode_response(&reply, &Limits::default())
+            .unwrap()
+            .1,
         Response::Version { msize: 1024, .. }
     ));
     assert_eq!(h.session.msize(), 1024);
@@ -169,7 +171,9 @@ fn tickets_longer_than_ticket_max_are_too_big() {
     h.call(|c, out| c.version(out)).unwrap();
     let (afid, _) = h.call_fid(|c, out| c.auth("w", "worker-heartbeat", out));
     h.call(|c, out| c.write(afid, 0, &[b'a'; 30], out)).unwrap();
-    let err = h.call(|c, out| c.write(afid, 0, &[b'a'; 3], out)).unwrap_err();
+    let err = h
+        .call(|c, out| c.write(afid, 0, &[b'a'; 3], out))
+        .unwrap_err();
     assert_eq!(err, ClientError::Remote(Error::TooBig));
     h.call(|c, out| c.write(afid, 0, &[b'a'; 2], out)).unwrap();
 }
@@ -228,13 +232,20 @@ fn admit_closed_revokes_the_session_for_good() {
         Request::Clunk { fid: root },
         Request::Flush { oldtag: 1 },
     ] {
-        assert_eq!(errno_of(&h.exchange(&frame(5, &req))), Error::Closed.errno());
+        assert_eq!(
+            errno_of(&h.exchange(&frame(5, &req))),
+            Error::Closed.errno()
+        );
     }
     // Undecodable requests are answered the same way.
     let mut odd = frame(6, &Request::Clunk { fid: 1 });
     odd[4] = 8;
     assert_eq!(errno_of(&h.exchange(&odd)), Error::Closed.errno());
-    assert_eq!(h.tree.admitted.len(), admitted, "nothing reaches the backend");
+    assert_eq!(
+        h.tree.admitted.len(),
+        admitted,
+        "nothing reaches the backend"
+    );
 }
 
 #[test]

@@ -97,15 +97,36 @@ pub enum Command {
     Help,
     Ping,
     Quit,
-    Auth { token: String },
-    Attach { role: String, ticket: Option<String> },
-    Ls { path: String },
-    Cat { path: String },
-    Tail { path: String, cursor: Option<u64> },
-    Log { cursor: Option<u64> },
-    Echo { path: String, line: String },
-    Spawn { json: String },
-    Kill { id: String },
+    Auth {
+        token: String,
+    },
+    Attach {
+        role: String,
+        ticket: Option<String>,
+    },
+    Ls {
+        path: String,
+    },
+    Cat {
+        path: String,
+    },
+    Tail {
+        path: String,
+        cursor: Option<u64>,
+    },
+    Log {
+        cursor: Option<u64>,
+    },
+    Echo {
+        path: String,
+        line: String,
+    },
+    Spawn {
+        json: String,
+    },
+    Kill {
+        id: String,
+    },
 }
 
 impl Command {

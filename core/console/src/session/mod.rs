@@ -21,6 +21,7 @@ use crate::grammar::{parse, Reply, Verb};
 use crate::line::LineError;
 
 pub use serial::{serial_render, SERIAL_PROMPT};
+pub use verbs::{QUEEN_CTL, QUEEN_LOG};
 
 /// The namespace seam: the pump implements it over ninedoor and the hive.
 pub trait ConsoleBackend {
@@ -63,6 +64,13 @@ impl Outcome {
         Self {
             lines: alloc::vec![line],
             close: false,
+        }
+    }
+
+    fn closed() -> Self {
+        Self {
+            lines: Vec::new(),
+            close: true,
         }
     }
 
@@ -155,10 +163,7 @@ impl ConsoleSession {
         backend: &mut B,
     ) -> Outcome {
         if self.state == State::Closed {
-            return Outcome {
-                lines: Vec::new(),
-                close: true,
-            };
+            return Outcome::closed();
         }
         if line.len() > self.limits.line_max as usize {
             return self.handle_line_error(
@@ -191,10 +196,7 @@ impl ConsoleSession {
         backend: &mut B,
     ) -> Outcome {
         if self.state == State::Closed {
-            return Outcome {
-                lines: Vec::new(),
-                close: true,
-            };
+            return Outcome::closed();
         }
         if self.state == State::AwaitAuth {
             return self.refuse_auth(AuthRefusal::InvalidLength, backend);
@@ -221,12 +223,7 @@ impl ConsoleSession {
         backend: &mut B,
     ) -> Outcome {
         match self.state {
-            State::Closed => {
-                return Outcome {
-                    lines: Vec::new(),
-                    close: true,
-                }
-            }
+            State::Closed => return Outcome::closed(),
             State::AwaitAuth => return self.refuse_auth(AuthRefusal::InvalidLength, backend),
             _ => {}
         }

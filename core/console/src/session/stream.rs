@@ -47,7 +47,12 @@ impl ConsoleSession {
         match backend.tail(path, cursor) {
             Ok((lines, next)) => {
                 let next = next.to_string();
-                self.stream(verb, &[("path", path), ("cursor", &next)], lines, Keep::Last)
+                self.stream(
+                    verb,
+                    &[("path", path), ("cursor", &next)],
+                    lines,
+                    Keep::Last,
+                )
             }
             Err(error) => self.stream_refusal(verb, path, error, backend),
         }

@@ -58,7 +58,10 @@ impl ConsoleSession {
                 }
             }
             Command::Ping => Outcome {
-                lines: alloc::vec![Reply::PONG.to_string(), Reply::ok("PING", &[("reply", "pong")])],
+                lines: alloc::vec![
+                    Reply::PONG.to_string(),
+                    Reply::ok("PING", &[("reply", "pong")])
+                ],
                 close: false,
             },
             Command::Quit => {
@@ -73,20 +76,16 @@ impl ConsoleSession {
             Command::Cat { path } => self.listing(Verb::Cat, &path, backend),
             Command::Tail { path, cursor } => self.tail(Verb::Tail, &path, cursor, backend),
             Command::Log { cursor } => self.tail(Verb::Log, QUEEN_LOG, cursor, backend),
-            Command::Echo { path, line } => Outcome::line(append(
-                backend,
-                Verb::Echo,
-                &path,
-                &line,
-                |bytes| alloc::vec![("path", path.clone()), ("bytes", bytes)],
-            )),
-            Command::Spawn { json } => Outcome::line(append(
-                backend,
-                Verb::Spawn,
-                QUEEN_CTL,
-                &json,
-                |bytes| alloc::vec![("payload", json.clone()), ("bytes", bytes)],
-            )),
+            Command::Echo { path, line } => {
+                Outcome::line(append(backend, Verb::Echo, &path, &line, |bytes| {
+                    alloc::vec![("path", path.clone()), ("bytes", bytes)]
+                }))
+            }
+            Command::Spawn { json } => {
+                Outcome::line(append(backend, Verb::Spawn, QUEEN_CTL, &json, |bytes| {
+                    alloc::vec![("payload", json.clone()), ("bytes", bytes)]
+                }))
+            }
             Command::Kill { id } => {
                 let json = format!("{{\"kill\":\"{id}\"}}");
                 Outcome::line(append(backend, Verb::Kill, QUEEN_CTL, &json, |_| {
@@ -117,7 +116,13 @@ impl ConsoleSession {
         let verb = Verb::Attach.label();
         if let Err(remaining) = self.backoff.check(now_ms) {
             let delay = remaining.to_string();
-            return refuse(backend, verb, Error::Quota, "backoff", &[("delay_ms", &delay)]);
+            return refuse(
+                backend,
+                verb,
+                Error::Quota,
+                "backoff",
+                &[("delay_ms", &delay)],
+            );
         }
         self.detach(backend);
         let serial = self.transport == Transport::Serial;
@@ -152,6 +157,12 @@ fn append<B: ConsoleBackend>(
             let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
             Reply::ok(verb.label(), &borrowed)
         }
-        Err(error) => refuse(backend, verb.label(), error, error.name(), &[("path", path)]),
+        Err(error) => refuse(
+            backend,
+            verb.label(),
+            error,
+            error.name(),
+            &[("path", path)],
+        ),
     }
 }

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use cohesix_console::{ConsoleBackend, ConsoleLimits};
+use cohesix_console::{
+    encode_frame, ConsoleBackend, ConsoleLimits, ConsoleSession, FrameDecoder, Outcome, Transport,
+};
 use secure9p::Error;
 
 pub const GOOD_TICKET: &str = "cohesix-ticket-00.11";
@@ -27,11 +29,17 @@ impl Fake {
             "/".into(),
             vec!["proc".into(), "queen".into(), "log".into()],
         );
-        fake.files
-            .insert("/proc/boot".into(), vec!["platform=sim".into(), "uptime_ms=5".into()]);
+        fake.files.insert(
+            "/proc/boot".into(),
+            vec!["platform=sim".into(), "uptime_ms=5".into()],
+        );
         fake.files.insert(
             "/log/queen.log".into(),
-            vec!["t=1 ev=boot".into(), "t=2 ev=attach".into(), "t=3 ev=spawn".into()],
+            vec![
+                "t=1 ev=boot".into(),
+                "t=2 ev=attach".into(),
+                "t=3 ev=spawn".into(),
+            ],
         );
         fake
     }
@@ -96,4 +104,45 @@ impl ConsoleBackend for Fake {
 
 pub fn limits() -> ConsoleLimits {
     ConsoleLimits::default()
+}
+
+pub const TOKEN: &[u8] = b"hive-token-7f3a";
+
+pub fn tcp() -> ConsoleSession {
+    ConsoleSession::new(Transport::Tcp, Some(TOKEN), limits())
+}
+
+pub fn serial() -> ConsoleSession {
+    ConsoleSession::new(Transport::Serial, None, limits())
+}
+
+pub fn lines(outcome: &Outcome) -> Vec<&str> {
+    outcome.lines.iter().map(String::as_str).collect()
+}
+
+/// A TCP session past the handshake and attached as queen.
+pub fn attached_tcp(fake: &mut Fake) -> ConsoleSession {
+    let mut s = tcp();
+    s.handle_line("AUTH hive-token-7f3a", 0, fake);
+    let out = s.handle_line(&format!("ATTACH queen {GOOD_TICKET}"), 0, fake);
+    assert_eq!(lines(&out), ["OK ATTACH role=queen"]);
+    s
+}
+
+pub fn frames(lines: &[&str]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in lines {
+        encode_frame(line, &mut out);
+    }
+    out
+}
+
+pub fn decode(bytes: &[u8]) -> Vec<String> {
+    let mut d = FrameDecoder::new(&limits());
+    d.push(bytes);
+    let mut out = Vec::new();
+    while let Ok(Some(line)) = d.next_line(true) {
+        out.push(line);
+    }
+    out
 }

@@ -71,21 +71,44 @@ pub enum Request {
 /// An R-message of the served subset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
-    Version { msize: u32, version: String },
-    Auth { aqid: Qid },
-    Attach { qid: Qid },
-    Walk { qids: Vec<Qid> },
-    Lopen { qid: Qid, iounit: u32 },
-    Lcreate { qid: Qid, iounit: u32 },
-    Read { data: Vec<u8> },
-    Write { count: u32 },
+    Version {
+        msize: u32,
+        version: String,
+    },
+    Auth {
+        aqid: Qid,
+    },
+    Attach {
+        qid: Qid,
+    },
+    Walk {
+        qids: Vec<Qid>,
+    },
+    Lopen {
+        qid: Qid,
+        iounit: u32,
+    },
+    Lcreate {
+        qid: Qid,
+        iounit: u32,
+    },
+    Read {
+        data: Vec<u8>,
+    },
+    Write {
+        count: u32,
+    },
     Clunk,
     /// Boxed: the attribute block is far larger than every other reply.
     Getattr(Box<Getattr>),
     /// Packed 9P2000.L dirents (see `codec::decode_dirents`).
-    Readdir { data: Vec<u8> },
+    Readdir {
+        data: Vec<u8>,
+    },
     Flush,
-    Lerror { ecode: u32 },
+    Lerror {
+        ecode: u32,
+    },
 }
 
 /// The `Rgetattr` body, field for field.

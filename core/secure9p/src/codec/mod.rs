@@ -215,10 +215,7 @@ fn check_size(size: u32, msize: u32) -> Result<(), DecodeError> {
 }
 
 /// Splits one whole frame into `(type, tag)` and a reader positioned at its body.
-pub(crate) fn open_frame(
-    frame: &[u8],
-    msize: u32,
-) -> Result<(u8, wire::Reader<'_>), DecodeError> {
+pub(crate) fn open_frame(frame: &[u8], msize: u32) -> Result<(u8, wire::Reader<'_>), DecodeError> {
     let Some(size) = frame_len(frame, msize)? else {
         return Err(DecodeError::Short { len: frame.len() });
     };

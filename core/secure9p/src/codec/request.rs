@@ -96,33 +96,8 @@ pub fn encode_request(tag: u16, request: &Request, out: &mut Vec<u8>) -> Result<
 fn body(request: &Request, out: &mut Vec<u8>) -> Result<(), Error> {
     use wire::*;
     match request {
-        Request::Version { msize, version } => {
-            put_u32(out, *msize);
-            put_str(out, version)?;
-        }
-        Request::Auth {
-            afid,
-            uname,
-            aname,
-            n_uname,
-        } => {
-            put_u32(out, *afid);
-            put_str(out, uname)?;
-            put_str(out, aname)?;
-            put_u32(out, *n_uname);
-        }
-        Request::Attach {
-            fid,
-            afid,
-            uname,
-            aname,
-            n_uname,
-        } => {
-            put_u32(out, *fid);
-            put_u32(out, *afid);
-            put_str(out, uname)?;
-            put_str(out, aname)?;
-            put_u32(out, *n_uname);
+        Request::Version { .. } | Request::Auth { .. } | Request::Attach { .. } => {
+            handshake_body(request, out)?;
         }
         Request::Walk { fid, newfid, names } => {
             put_u32(out, *fid);
@@ -165,6 +140,43 @@ fn body(request: &Request, out: &mut Vec<u8>) -> Result<(), Error> {
             put_u64(out, *mask);
         }
         Request::Flush { oldtag } => put_u16(out, *oldtag),
+    }
+    Ok(())
+}
+
+/// `Tversion`, `Tauth` and `Tattach` bodies.
+fn handshake_body(request: &Request, out: &mut Vec<u8>) -> Result<(), Error> {
+    use wire::*;
+    match request {
+        Request::Version { msize, version } => {
+            put_u32(out, *msize);
+            put_str(out, version)?;
+        }
+        Request::Auth {
+            afid,
+            uname,
+            aname,
+            n_uname,
+        } => {
+            put_u32(out, *afid);
+            put_str(out, uname)?;
+            put_str(out, aname)?;
+            put_u32(out, *n_uname);
+        }
+        Request::Attach {
+            fid,
+            afid,
+            uname,
+            aname,
+            n_uname,
+        } => {
+            put_u32(out, *fid);
+            put_u32(out, *afid);
+            put_str(out, uname)?;
+            put_str(out, aname)?;
+            put_u32(out, *n_uname);
+        }
+        _ => debug_assert!(false, "not a handshake request"),
     }
     Ok(())
 }

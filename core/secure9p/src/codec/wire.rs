@@ -95,11 +95,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `count[2]` followed by that many items of `item_len` bytes, checked before allocating.
-    pub(crate) fn count_of(
-        &mut self,
-        max: u32,
-        item_min_len: usize,
-    ) -> Result<usize, DecodeError> {
+    pub(crate) fn count_of(&mut self, max: u32, item_min_len: usize) -> Result<usize, DecodeError> {
         let n = self.u16()?;
         if u32::from(n) > max {
             return Err(self.refuse(Error::TooBig));

@@ -3,8 +3,8 @@
 
 use super::fids::Fid;
 use super::{respond, Phase, Session};
-use crate::codec::msg::{RREAD, RREADDIR};
 use crate::codec::dirent::put_dirent;
+use crate::codec::msg::{RREAD, RREADDIR};
 use crate::codec::{
     self, wire, Dirent, Getattr, Request, Response, DIRENT_FIXED_LEN, IOHDRSZ, MSIZE_MIN, NOFID,
     QT_AUTH, RREAD_OVERHEAD, VERSION, VERSION_UNKNOWN,

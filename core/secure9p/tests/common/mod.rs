@@ -43,7 +43,14 @@ impl Tree {
         };
         let root = tree.add(None, "", true, false, false, b"");
         let proc_ = tree.add(Some(root), "proc", true, false, false, b"");
-        tree.add(Some(proc_), "boot", false, false, false, b"platform=sim msize=8192\n");
+        tree.add(
+            Some(proc_),
+            "boot",
+            false,
+            false,
+            false,
+            b"platform=sim msize=8192\n",
+        );
         let log = tree.add(Some(root), "log", true, false, false, b"");
         tree.add(Some(log), "queen.log", false, true, true, b"");
         tree.add(Some(root), "tmp", true, false, true, b"");
@@ -91,8 +98,11 @@ impl Backend for Tree {
     type Node = usize;
 
     fn attach(&mut self, uname: &str, aname: &str, ticket: Option<&[u8]>) -> Result<usize, Error> {
-        self.attaches
-            .push((uname.to_string(), aname.to_string(), ticket.map(<[u8]>::to_vec)));
+        self.attaches.push((
+            uname.to_string(),
+            aname.to_string(),
+            ticket.map(<[u8]>::to_vec),
+        ));
         match ticket {
             Some(t) if t == GOOD_TICKET => Ok(0),
             None if aname == "queen" => Ok(0),
@@ -146,7 +156,13 @@ impl Backend for Tree {
         Ok(self.add(Some(*dir), name, false, false, true, b""))
     }
 
-    fn read(&mut self, node: &usize, offset: u64, count: u32, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn read(
+        &mut self,
+        node: &usize,
+        offset: u64,
+        count: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         let data = &self.nodes[*node].data;
         let start = (offset as usize).min(data.len());
         let end = (start + count as usize).min(data.len());

@@ -1,0 +1,138 @@
+//! Console connections: TCP console sessions (framed) and the serial console (lines).
+
+use crate::console_backend::ConsoleAdapter;
+use crate::ninep_conn::receive_into;
+use crate::TurnStats;
+use alloc::vec::Vec;
+use console::{serial_render, ConsoleSession, FrameDecoder, LineDecoder, Transport};
+use hal::{ConnId, Hal};
+use manifest::Manifest;
+use ninedoor::{NineDoor, SessionId};
+
+pub(crate) struct ConsoleConn {
+    sid: SessionId,
+    session: ConsoleSession,
+    decoder: FrameDecoder,
+    inbuf: Vec<u8>,
+    outbuf: Vec<u8>,
+    buffer_max: usize,
+}
+
+impl ConsoleConn {
+    pub(crate) fn new(sid: SessionId, token: Option<&[u8]>, manifest: &Manifest) -> Self {
+        Self {
+            sid,
+            session: ConsoleSession::new(Transport::Tcp, token, manifest.console.clone()),
+            decoder: FrameDecoder::new(&manifest.console),
+            inbuf: Vec::new(),
+            outbuf: Vec::new(),
+            buffer_max: manifest.pump.conn_buffer_bytes as usize,
+        }
+    }
+
+    pub(crate) fn sid(&self) -> SessionId {
+        self.sid
+    }
+
+    /// `false` means hang up.
+    pub(crate) fn service<H: Hal>(
+        &mut self,
+        hal: &mut H,
+        id: ConnId,
+        nd: &mut NineDoor,
+        now_ms: u64,
+        stats: &mut TurnStats,
+    ) -> bool {
+        if !receive_into(hal, id, &mut self.inbuf, self.buffer_max, stats) {
+            return false;
+        }
+        let used = self.decoder.push(&self.inbuf);
+        self.inbuf.drain(..used);
+        let mut close = false;
+        if self.outbuf.len() < self.buffer_max {
+            let mut backend = ConsoleAdapter::new(nd, self.sid, now_ms);
+            let outcome = self.session.drain_frames(&mut self.decoder, now_ms, &mut backend);
+            outcome.encode_frames(&mut self.outbuf);
+            close = outcome.close || self.session.is_closed();
+        }
+        if !self.outbuf.is_empty() {
+            match hal.send(id, &self.outbuf) {
+                Ok(n) => {
+                    self.outbuf.drain(..n);
+                    stats.bytes_out += n as u64;
+                }
+                Err(_) => return false,
+            }
+        }
+        !(close && self.outbuf.is_empty())
+    }
+
+    pub(crate) fn finish<H: Hal>(mut self, hal: &mut H, id: ConnId, nd: &mut NineDoor, now_ms: u64) {
+        if !self.outbuf.is_empty() {
+            let _ = hal.send(id, &self.outbuf);
+        }
+        let mut backend = ConsoleAdapter::new(nd, self.sid, now_ms);
+        self.session.close(&mut backend);
+        nd.close_session(self.sid, now_ms);
+        hal.close(id);
+    }
+}
+
+/// The serial console: always present, never timed out, re-opened after `quit`.
+pub(crate) struct SerialConsole {
+    sid: Option<SessionId>,
+    session: ConsoleSession,
+    decoder: LineDecoder,
+    limits: manifest::ConsoleLimits,
+}
+
+impl SerialConsole {
+    pub(crate) fn new(nd: &mut NineDoor, now_ms: u64) -> Self {
+        let limits = nd.hive().manifest().console.clone();
+        Self {
+            sid: nd.open_session(ninedoor::Transport::Serial, now_ms).ok(),
+            session: ConsoleSession::new(Transport::Serial, None, limits.clone()),
+            decoder: LineDecoder::new(limits.line_max as usize),
+            limits,
+        }
+    }
+
+    pub(crate) fn banner<H: Hal>(&mut self, hal: &mut H, hive: &str, platform: &str) {
+        let banner = alloc::format!(
+            "Cohesix hive={hive} platform={platform}\r\n{}",
+            console::SERIAL_PROMPT
+        );
+        hal.console_write(banner.as_bytes());
+    }
+
+    pub(crate) fn service<H: Hal>(&mut self, hal: &mut H, nd: &mut NineDoor, _token: Option<&[u8]>, now_ms: u64) {
+        let mut chunk = [0u8; 256];
+        loop {
+            let n = hal.console_read(&mut chunk);
+            if n == 0 {
+                break;
+            }
+            self.decoder.push(&chunk[..n]);
+        }
+        while let Some(next) = self.decoder.next_line() {
+            let Some(sid) = self.sid else {
+                self.sid = nd.open_session(ninedoor::Transport::Serial, now_ms).ok();
+                break;
+            };
+            let mut backend = ConsoleAdapter::new(nd, sid, now_ms);
+            let outcome = match next {
+                Ok(line) if line.trim().is_empty() => console::Outcome::default(),
+                Ok(line) => self.session.handle_line(&line, now_ms, &mut backend),
+                Err(error) => self.session.handle_line_error(error, &mut backend),
+            };
+            hal.console_write(serial_render(&outcome).as_bytes());
+            if outcome.close || self.session.is_closed() {
+                // Serial is the recovery path: a fresh session replaces the one that quit.
+                nd.close_session(sid, now_ms);
+                self.sid = nd.open_session(ninedoor::Transport::Serial, now_ms).ok();
+                self.session = ConsoleSession::new(Transport::Serial, None, self.limits.clone());
+                hal.console_write(console::SERIAL_PROMPT.as_bytes());
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! One Secure9P connection: bounded input and output buffers around a session engine.
+
+use crate::TurnStats;
+use alloc::vec::Vec;
+use hal::{ConnId, Hal};
+use manifest::Manifest;
+use ninedoor::{NineDoor, Node, SessionId};
+use secure9p::session::Session;
+use secure9p::Limits;
+
+pub(crate) struct NinePConn {
+    sid: SessionId,
+    engine: Session<Node>,
+    inbuf: Vec<u8>,
+    outbuf: Vec<u8>,
+    buffer_max: usize,
+    /// Framing broke or the session closed: flush what is queued, then hang up.
+    closing: bool,
+}
+
+impl NinePConn {
+    pub(crate) fn new(sid: SessionId, manifest: &Manifest) -> Self {
+        Self {
+            sid,
+            engine: Session::new(Limits::from_manifest(manifest)),
+            inbuf: Vec::new(),
+            outbuf: Vec::new(),
+            buffer_max: manifest.pump.conn_buffer_bytes as usize,
+            closing: false,
+        }
+    }
+
+    pub(crate) fn sid(&self) -> SessionId {
+        self.sid
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        core::mem::size_of::<Self>()
+            + self.engine.memory_bytes()
+            + self.inbuf.capacity()
+            + self.outbuf.capacity()
+    }
+
+    /// Reads, runs and writes what this connection has pending. `false` means hang up.
+    pub(crate) fn service<H: Hal>(
+        &mut self,
+        hal: &mut H,
+        id: ConnId,
+        nd: &mut NineDoor,
+        now_ms: u64,
+        stats: &mut TurnStats,
+    ) -> bool {
+        if !self.closing && !self.receive(hal, id, stats) {
+            return false;
+        }
+        // Back-pressure: a peer that does not read its replies gets no new work done.
+        if !self.closing && self.outbuf.len() < self.buffer_max && !self.inbuf.is_empty() {
+            let mut backend = nd.backend(self.sid, now_ms);
+            match self.engine.handle_batch(&self.inbuf, &mut backend, &mut self.outbuf) {
+                Ok(used) => {
+                    self.inbuf.drain(..used);
+                }
+                Err(_) => self.closing = true,
+            }
+            if self.engine.is_closed() {
+                self.closing = true;
+            }
+        }
+        if !self.flush(hal, id, stats) {
+            return false;
+        }
+        !(self.closing && self.outbuf.is_empty())
+    }
+
+    /// Pulls bytes into the bounded input buffer; `false` when the peer is gone.
+    fn receive<H: Hal>(&mut self, hal: &mut H, id: ConnId, stats: &mut TurnStats) -> bool {
+        receive_into(hal, id, &mut self.inbuf, self.buffer_max, stats)
+    }
+
+    fn flush<H: Hal>(&mut self, hal: &mut H, id: ConnId, stats: &mut TurnStats) -> bool {
+        if self.outbuf.is_empty() {
+            return true;
+        }
+        match hal.send(id, &self.outbuf) {
+            Ok(n) => {
+                self.outbuf.drain(..n);
+                stats.bytes_out += n as u64;
+                if self.outbuf.is_empty() {
+                    self.outbuf = Vec::new();
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Final flush, fid release and session close.
+    pub(crate) fn finish<H: Hal>(mut self, hal: &mut H, id: ConnId, nd: &mut NineDoor, now_ms: u64) {
+        let mut stats = TurnStats::default();
+        let _ = self.flush(hal, id, &mut stats);
+        let mut backend = nd.backend(self.sid, now_ms);
+        self.engine.close(&mut backend);
+        nd.close_session(self.sid, now_ms);
+        hal.close(id);
+    }
+}
+
+/// Reads whatever the HAL has for `id` into `buf`, never growing it past `max`. Returns
+/// `false` when the peer is gone.
+pub(crate) fn receive_into<H: Hal>(
+    hal: &mut H,
+    id: ConnId,
+    buf: &mut Vec<u8>,
+    max: usize,
+    stats: &mut TurnStats,
+) -> bool {
+    let mut chunk = [0u8; 2048];
+    loop {
+        let room = max.saturating_sub(buf.len()).min(chunk.len());
+        if room == 0 {
+            return true;
+        }
+        match hal.recv(id, &mut chunk[..room]) {
+            Ok(0) => return true,
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                stats.bytes_in += n as u64;
+                if n < room {
+                    return true;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+}
