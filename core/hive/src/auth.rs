@@ -53,7 +53,11 @@ impl Hive {
                 self.audit.record(
                     now_ms,
                     "attach",
-                    &[("role", p.role.as_str()), ("who", &p.subject), ("ticket", &tid)],
+                    &[
+                        ("role", p.role.as_str()),
+                        ("who", &p.subject),
+                        ("ticket", &tid),
+                    ],
                 );
             }
             Err(refusal) => self.refused(now_ms, uname, "attach", *refusal),

@@ -40,7 +40,8 @@ impl Hive {
             self.set_worker_state(&id, WorkerState::Offline, "heartbeat-missed", now_ms);
         }
         self.revoked.purge(now_ms);
-        self.external.retain(|_, meter| meter.ops > 0 || meter.bytes > 0);
+        self.external
+            .retain(|_, meter| meter.ops > 0 || meter.bytes > 0);
     }
 
     /// Charges one operation to the ticket behind a session. `Err(Closed)` means the ticket

@@ -182,14 +182,29 @@ mod tests {
 
     #[test]
     fn parses_every_documented_line() {
-        let spawn = parse(r#"{"spawn":"heartbeat","count":1,"site":"s3","budget":{"ttl_s":120,"ops":500}}"#).unwrap();
+        let spawn = parse(
+            r#"{"spawn":"heartbeat","count":1,"site":"s3","budget":{"ttl_s":120,"ops":500}}"#,
+        )
+        .unwrap();
         assert!(matches!(spawn, Command::Spawn(Spawn { count: 1, .. })));
         let gpu = parse(r#"{"spawn":"gpu","lease":{"gpu":"GPU-0","mem_mb":4096,"streams":1,"ttl_s":120,"priority":1}}"#).unwrap();
         assert!(matches!(gpu, Command::Spawn(Spawn { lease: Some(_), .. })));
-        assert_eq!(parse(r#"{"kill":"w0412"}"#).unwrap(), Command::Kill("w0412".into()));
-        assert!(matches!(parse(r#"{"budget":{"worker":"w0412","ops":1000}}"#).unwrap(), Command::Budget(_)));
-        assert!(matches!(parse(r#"{"bind":{"from":"/gpu/models/active","to":"/shard/1a/worker/w0412/model"}}"#).unwrap(), Command::Bind(_)));
-        let env = parse(r#"{"id":"i-77","idempotency_key":"k-77","epoch":3,"cmd":{"kill":"w0412"}}"#).unwrap();
+        assert_eq!(
+            parse(r#"{"kill":"w0412"}"#).unwrap(),
+            Command::Kill("w0412".into())
+        );
+        assert!(matches!(
+            parse(r#"{"budget":{"worker":"w0412","ops":1000}}"#).unwrap(),
+            Command::Budget(_)
+        ));
+        assert!(matches!(
+            parse(r#"{"bind":{"from":"/gpu/models/active","to":"/shard/1a/worker/w0412/model"}}"#)
+                .unwrap(),
+            Command::Bind(_)
+        ));
+        let env =
+            parse(r#"{"id":"i-77","idempotency_key":"k-77","epoch":3,"cmd":{"kill":"w0412"}}"#)
+                .unwrap();
         assert!(matches!(env, Command::Envelope { epoch: 3, .. }));
     }
 
@@ -203,9 +218,14 @@ mod tests {
         assert_eq!(detail(r#"{"kill":7}"#), "bad-field-type");
         assert_eq!(detail(r#"{"kill":"w 1"}"#), "bad-identifier");
         assert_eq!(detail(r#"{"budget":{"ops":1}}"#), "budget-needs-worker");
-        assert_eq!(detail(r#"{"id":"a","epoch":1,"cmd":{"kill":"w1"}}"#), "incomplete-envelope");
         assert_eq!(
-            detail(r#"{"id":"a","idempotency_key":"k","epoch":1,"cmd":{"id":"b","idempotency_key":"k","epoch":1,"cmd":{"kill":"w1"}}}"#),
+            detail(r#"{"id":"a","epoch":1,"cmd":{"kill":"w1"}}"#),
+            "incomplete-envelope"
+        );
+        assert_eq!(
+            detail(
+                r#"{"id":"a","idempotency_key":"k","epoch":1,"cmd":{"id":"b","idempotency_key":"k","epoch":1,"cmd":{"kill":"w1"}}}"#
+            ),
             "nested-envelope"
         );
         assert_eq!(detail(r#"{"kill":"w1","count":2}"#), "ambiguous");

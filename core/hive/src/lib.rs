@@ -171,7 +171,14 @@ impl Hive {
     }
 
     /// `refused` for details that are not static tags (console verbs, peer-supplied words).
-    pub fn record_refusal(&mut self, now_ms: u64, who: &str, verb: &str, error: Error, detail: &str) {
+    pub fn record_refusal(
+        &mut self,
+        now_ms: u64,
+        who: &str,
+        verb: &str,
+        error: Error,
+        detail: &str,
+    ) {
         self.pressure.count(error);
         self.audit.record(
             now_ms,
@@ -192,8 +199,11 @@ impl Hive {
 
     /// Records an accepted decision in the audit log.
     pub fn accepted(&mut self, now_ms: u64, who: &str, verb: &str, what: &str) {
-        self.audit
-            .record(now_ms, "accept", &[("who", who), ("verb", verb), ("what", what)]);
+        self.audit.record(
+            now_ms,
+            "accept",
+            &[("who", who), ("verb", verb), ("what", what)],
+        );
     }
 
     /// Applies an enumerated system event to the node lifecycle.
@@ -247,7 +257,11 @@ impl Hive {
         self.audit.record(
             now_ms,
             "lifecycle",
-            &[("old", from.as_str()), ("new", to.as_str()), ("reason", reason)],
+            &[
+                ("old", from.as_str()),
+                ("new", to.as_str()),
+                ("reason", reason),
+            ],
         );
         self.emit(Event::Lifecycle { from, to, reason });
     }

@@ -150,7 +150,10 @@ mod tests {
         assert_eq!(read.data, b"one\ntwo\n");
         assert_eq!(read.next, 8);
         let read = ring.read(2, 100);
-        assert_eq!(read.data, b"two\nthree\n", "mid-record cursor skips forward");
+        assert_eq!(
+            read.data, b"two\nthree\n",
+            "mid-record cursor skips forward"
+        );
     }
 
     #[test]

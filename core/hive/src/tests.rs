@@ -21,7 +21,11 @@ fn log_text(hive: &Hive) -> String {
 
 fn spawn_one(hive: &mut Hive, extra: &str) -> String {
     let ack = hive
-        .ctl(&alloc::format!(r#"{{"spawn":"heartbeat"{extra}}}"#), "queen", 0)
+        .ctl(
+            &alloc::format!(r#"{{"spawn":"heartbeat"{extra}}}"#),
+            "queen",
+            0,
+        )
         .unwrap();
     ack.rsplit("ids=").next().unwrap().to_string()
 }
@@ -40,14 +44,24 @@ fn spawn_mints_a_verifiable_ticket_and_attach_brings_worker_online() {
     assert_eq!(id, "w0001");
     let worker = hive.registry().get(&id).unwrap();
     assert_eq!(worker.state, WorkerState::Pending);
-    assert!(worker.ticket.len() <= 224, "worker ticket {} chars", worker.ticket.len());
+    assert!(
+        worker.ticket.len() <= 224,
+        "worker ticket {} chars",
+        worker.ticket.len()
+    );
     let p = attach(&mut hive, &id, 5).unwrap();
     assert_eq!(p.worker_id(), Some("w0001"));
     assert_eq!(hive.registry().get(&id).unwrap().state, WorkerState::Online);
     let log = log_text(&hive);
     assert!(log.contains("ev=spawn id=w0001"), "{log}");
-    assert!(log.contains("ev=attach role=worker-heartbeat who=w0001"), "{log}");
-    assert!(!log.contains("cohesix-ticket-"), "tickets never reach the log");
+    assert!(
+        log.contains("ev=attach role=worker-heartbeat who=w0001"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("cohesix-ticket-"),
+        "tickets never reach the log"
+    );
 }
 
 #[test]
@@ -55,7 +69,9 @@ fn attach_refuses_wrong_role_subject_and_forged_tickets() {
     let mut hive = hive();
     let id = spawn_one(&mut hive, "");
     let ticket = hive.registry().get(&id).unwrap().ticket.clone();
-    let err = hive.authenticate(ticket.as_bytes(), "queen", &id, 1).unwrap_err();
+    let err = hive
+        .authenticate(ticket.as_bytes(), "queen", &id, 1)
+        .unwrap_err();
     assert_eq!(err.detail, "role-mismatch");
     let err = hive
         .authenticate(ticket.as_bytes(), "worker-heartbeat", "w9999", 1)
@@ -64,7 +80,9 @@ fn attach_refuses_wrong_role_subject_and_forged_tickets() {
     let mut forged = ticket.into_bytes();
     let last = forged.len() - 1;
     forged[last] = if forged[last] == b'0' { b'1' } else { b'0' };
-    let err = hive.authenticate(&forged, "worker-heartbeat", &id, 1).unwrap_err();
+    let err = hive
+        .authenticate(&forged, "worker-heartbeat", &id, 1)
+        .unwrap_err();
     assert_eq!(err.error, Error::Perm);
     assert_eq!(hive.pressure().policy, 3);
     assert_eq!(log_text(&hive).matches("ev=deny").count(), 3);
@@ -76,10 +94,15 @@ fn kill_revokes_and_lists_the_ticket_for_closing() {
     let id = spawn_one(&mut hive, "");
     let p = attach(&mut hive, &id, 1).unwrap();
     let ticket = hive.registry().get(&id).unwrap().ticket.clone();
-    assert_eq!(hive.ctl(r#"{"kill":"w0001"}"#, "queen", 2).unwrap(), "kill id=w0001");
+    assert_eq!(
+        hive.ctl(r#"{"kill":"w0001"}"#, "queen", 2).unwrap(),
+        "kill id=w0001"
+    );
     assert_eq!(hive.take_revoked(), vec![p.ticket_id.unwrap()]);
     assert_eq!(hive.charge_op(p.ticket_id.unwrap(), 3), Err(Error::Closed));
-    let err = hive.authenticate(ticket.as_bytes(), "worker-heartbeat", &id, 3).unwrap_err();
+    let err = hive
+        .authenticate(ticket.as_bytes(), "worker-heartbeat", &id, 3)
+        .unwrap_err();
     assert_eq!(err.error, Error::Closed);
     assert!(log_text(&hive).contains("ev=revoke id=w0001 ticket=1 reason=killed"));
     let err = hive.ctl(r#"{"kill":"w0001"}"#, "queen", 4).unwrap_err();
@@ -109,15 +132,24 @@ fn ticks_and_ttl_expire_workers_on_tick() {
         hive.append_telemetry(&ticks, b"hb\n", t * 1000).unwrap();
         hive.tick(t * 1000);
     }
-    assert!(hive.registry().get(&ticks).is_some(), "5 ticks are within budget");
+    assert!(
+        hive.registry().get(&ticks).is_some(),
+        "5 ticks are within budget"
+    );
     hive.tick(6000);
-    assert!(hive.registry().get(&ticks).is_none(), "the 6th tick exceeds it");
+    assert!(
+        hive.registry().get(&ticks).is_none(),
+        "the 6th tick exceeds it"
+    );
     hive.tick(29_999);
     assert!(hive.registry().get(&ttl).is_some());
     hive.tick(30_000);
     assert!(hive.registry().get(&ttl).is_none());
     let log = log_text(&hive);
-    assert!(log.contains("reason=budget-ticks") && log.contains("reason=ttl"), "{log}");
+    assert!(
+        log.contains("reason=budget-ticks") && log.contains("reason=ttl"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -128,7 +160,10 @@ fn silent_workers_go_offline_and_come_back_when_heard() {
     hive.tick(15_000);
     assert_eq!(hive.registry().get(&id).unwrap().state, WorkerState::Online);
     hive.tick(15_001);
-    assert_eq!(hive.registry().get(&id).unwrap().state, WorkerState::Offline);
+    assert_eq!(
+        hive.registry().get(&id).unwrap().state,
+        WorkerState::Offline
+    );
     hive.append_telemetry(&id, b"hb\n", 15_002).unwrap();
     assert_eq!(hive.registry().get(&id).unwrap().state, WorkerState::Online);
     let mut events = Vec::new();
@@ -161,7 +196,9 @@ fn draining_refuses_work_but_takes_telemetry() {
     attach(&mut hive, &id, 0).unwrap();
     let ack = hive.lifecycle_ctl("drain", "queen", 1).unwrap();
     assert_eq!(ack, "lifecycle cmd=drain old=ONLINE new=DRAINING");
-    let err = hive.ctl(r#"{"spawn":"heartbeat"}"#, "queen", 2).unwrap_err();
+    let err = hive
+        .ctl(r#"{"spawn":"heartbeat"}"#, "queen", 2)
+        .unwrap_err();
     assert_eq!(err.detail, "lifecycle");
     hive.append_telemetry(&id, b"hb\n", 3).unwrap();
     hive.lifecycle_ctl("quiesce", "queen", 4).unwrap();
@@ -170,13 +207,18 @@ fn draining_refuses_work_but_takes_telemetry() {
         Error::Cut
     );
     assert_eq!(
-        hive.lifecycle_ctl("quiesce", "queen", 6).unwrap_err().detail,
+        hive.lifecycle_ctl("quiesce", "queen", 6)
+            .unwrap_err()
+            .detail,
         "bad-transition"
     );
     hive.lifecycle_ctl("resume", "queen", 7).unwrap();
     assert_eq!(hive.lifecycle().state, NodeState::Online);
     let log = log_text(&hive);
-    assert!(log.contains("ev=lifecycle old=ONLINE new=DRAINING reason=drain"), "{log}");
+    assert!(
+        log.contains("ev=lifecycle old=ONLINE new=DRAINING reason=drain"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -202,11 +244,28 @@ fn malformed_and_oversized_records_are_refused() {
     let mut hive = hive();
     let id = spawn_one(&mut hive, "");
     let big = [b'a'; 513];
-    assert_eq!(hive.append_telemetry(&id, &big, 0).unwrap_err().error, Error::TooBig);
-    assert_eq!(hive.append_telemetry(&id, b"a\nb", 0).unwrap_err().error, Error::Invalid);
-    assert_eq!(hive.append_telemetry(&id, &[0xff, 0xfe], 0).unwrap_err().error, Error::Invalid);
-    assert_eq!(hive.append_telemetry(&id, b"", 0).unwrap_err().error, Error::Invalid);
-    assert!(hive.append_telemetry(&id, &[0xa1, 0x01, 0x02], 0).is_ok(), "CBOR map frame");
+    assert_eq!(
+        hive.append_telemetry(&id, &big, 0).unwrap_err().error,
+        Error::TooBig
+    );
+    assert_eq!(
+        hive.append_telemetry(&id, b"a\nb", 0).unwrap_err().error,
+        Error::Invalid
+    );
+    assert_eq!(
+        hive.append_telemetry(&id, &[0xff, 0xfe], 0)
+            .unwrap_err()
+            .error,
+        Error::Invalid
+    );
+    assert_eq!(
+        hive.append_telemetry(&id, b"", 0).unwrap_err().error,
+        Error::Invalid
+    );
+    assert!(
+        hive.append_telemetry(&id, &[0xa1, 0x01, 0x02], 0).is_ok(),
+        "CBOR map frame"
+    );
 }
 
 #[test]
@@ -214,13 +273,19 @@ fn spawn_bounds_are_named_refusals() {
     let mut manifest = Manifest::default();
     manifest.hive.workers_max = 4;
     let mut hive = hive_with(manifest);
-    let err = hive.ctl(r#"{"spawn":"heartbeat","count":5}"#, "queen", 0).unwrap_err();
+    let err = hive
+        .ctl(r#"{"spawn":"heartbeat","count":5}"#, "queen", 0)
+        .unwrap_err();
     assert_eq!((err.error, err.detail), (Error::Quota, "workers-max"));
-    let err = hive.ctl(r#"{"spawn":"heartbeat","count":0}"#, "queen", 0).unwrap_err();
+    let err = hive
+        .ctl(r#"{"spawn":"heartbeat","count":0}"#, "queen", 0)
+        .unwrap_err();
     assert_eq!(err.error, Error::TooBig);
     let err = hive.ctl(r#"{"spawn":"gpu"}"#, "queen", 0).unwrap_err();
     assert_eq!(err.error, Error::Unsupported);
-    let ack = hive.ctl(r#"{"spawn":"heartbeat","count":4}"#, "queen", 0).unwrap();
+    let ack = hive
+        .ctl(r#"{"spawn":"heartbeat","count":4}"#, "queen", 0)
+        .unwrap();
     assert_eq!(ack, "spawn kind=heartbeat count=4 ids=w0001..w0004");
     assert_eq!(hive.pressure().quota, 1);
 }
@@ -233,10 +298,13 @@ fn budget_command_lowering_below_spent_revokes_at_once() {
     for _ in 0..5 {
         hive.charge_op(tid, 1).unwrap();
     }
-    let ack = hive.ctl(r#"{"budget":{"worker":"w0001","ops":10}}"#, "queen", 2).unwrap();
+    let ack = hive
+        .ctl(r#"{"budget":{"worker":"w0001","ops":10}}"#, "queen", 2)
+        .unwrap();
     assert_eq!(ack, "budget id=w0001 ops=10");
     assert!(hive.registry().get(&id).is_some());
-    hive.ctl(r#"{"budget":{"worker":"w0001","ops":4}}"#, "queen", 3).unwrap();
+    hive.ctl(r#"{"budget":{"worker":"w0001","ops":4}}"#, "queen", 3)
+        .unwrap();
     assert!(hive.registry().get(&id).is_none());
     assert_eq!(hive.take_revoked(), vec![tid]);
 }
@@ -246,10 +314,18 @@ fn binds_are_bounded_and_validated() {
     let mut manifest = Manifest::default();
     manifest.hive.binds_max = 1;
     let mut hive = hive_with(manifest);
-    hive.ctl(r#"{"bind":{"from":"/log/queen.log","to":"/shard/00/worker/w1/log"}}"#, "queen", 0)
-        .unwrap();
+    hive.ctl(
+        r#"{"bind":{"from":"/log/queen.log","to":"/shard/00/worker/w1/log"}}"#,
+        "queen",
+        0,
+    )
+    .unwrap();
     let err = hive
-        .ctl(r#"{"bind":{"from":"/proc/boot","to":"/shard/00/worker/w1/boot"}}"#, "queen", 0)
+        .ctl(
+            r#"{"bind":{"from":"/proc/boot","to":"/shard/00/worker/w1/boot"}}"#,
+            "queen",
+            0,
+        )
         .unwrap_err();
     assert_eq!(err.error, Error::Quota);
     let err = hive
@@ -266,5 +342,8 @@ fn every_ctl_line_is_audited() {
     let _ = hive.ctl(r#"{"bogus":1}"#, "queen", 0);
     let log = log_text(&hive);
     assert!(log.contains("ev=accept who=queen verb=ctl"), "{log}");
-    assert!(log.contains("ev=deny who=queen verb=ctl reason=invalid detail=unknown-field"), "{log}");
+    assert!(
+        log.contains("ev=deny who=queen verb=ctl reason=invalid detail=unknown-field"),
+        "{log}"
+    );
 }

@@ -64,8 +64,18 @@ pub static BOUNDS: &[Bound] = &[
     bound!("hive.spawn_batch_max", hive.spawn_batch_max, 1, 4096),
     bound!("hive.log_ring_bytes", hive.log_ring_bytes, 4096, 16 << 20),
     bound!("hive.ctl_line_max", hive.ctl_line_max, 128, 4096),
-    bound!("hive.idempotency_window", hive.idempotency_window, 1, 65_536),
-    bound!("hive.heartbeat_deadline_ms", hive.heartbeat_deadline_ms, 100, 600_000),
+    bound!(
+        "hive.idempotency_window",
+        hive.idempotency_window,
+        1,
+        65_536
+    ),
+    bound!(
+        "hive.heartbeat_deadline_ms",
+        hive.heartbeat_deadline_ms,
+        100,
+        600_000
+    ),
     bound!("hive.default_ttl_s", hive.default_ttl_s, 1, 30 * 86_400),
     bound!("hive.default_ops", hive.default_ops, 0, u32::MAX as u64),
     bound!("hive.tick_ms", hive.tick_ms, 1, 60_000),
@@ -74,26 +84,66 @@ pub static BOUNDS: &[Bound] = &[
     bound!("secure9p.msize", secure9p.msize, 256, 8192),
     bound!("secure9p.walk_depth", secure9p.walk_depth, 1, 8),
     bound!("secure9p.name_max", secure9p.name_max, 1, 64),
-    bound!("secure9p.tags_per_session", secure9p.tags_per_session, 1, 16),
-    bound!("secure9p.fids_per_session", secure9p.fids_per_session, 2, 64),
+    bound!(
+        "secure9p.tags_per_session",
+        secure9p.tags_per_session,
+        1,
+        16
+    ),
+    bound!(
+        "secure9p.fids_per_session",
+        secure9p.fids_per_session,
+        2,
+        64
+    ),
     bound!("secure9p.batch_max", secure9p.batch_max, 1, 256),
     bound!("sessions.max", sessions.max, 1, 65_536),
-    bound!("sessions.idle_timeout_ms", sessions.idle_timeout_ms, 1000, 86_400_000),
-    bound!("sessions.auth_deadline_ms", sessions.auth_deadline_ms, 100, 5_000),
+    bound!(
+        "sessions.idle_timeout_ms",
+        sessions.idle_timeout_ms,
+        1000,
+        86_400_000
+    ),
+    bound!(
+        "sessions.auth_deadline_ms",
+        sessions.auth_deadline_ms,
+        100,
+        5_000
+    ),
     bound!("console.frame_max", console.frame_max, 64, 8192),
     bound!("console.line_max", console.line_max, 16, 256),
     bound!("console.connections_max", console.connections_max, 1, 256),
-    bound!("console.backoff_base_ms", console.backoff_base_ms, 1, 10_000),
+    bound!(
+        "console.backoff_base_ms",
+        console.backoff_base_ms,
+        1,
+        10_000
+    ),
     bound!("console.backoff_cap_ms", console.backoff_cap_ms, 1, 600_000),
-    bound!("console.stream_lines_max", console.stream_lines_max, 1, 65_536),
+    bound!(
+        "console.stream_lines_max",
+        console.stream_lines_max,
+        1,
+        65_536
+    ),
     bound!("ticket.worker_text_max", ticket.worker_text_max, 64, 224),
     bound!("ticket.text_max", ticket.text_max, 64, 4096),
     bound!("ticket.scopes_max", ticket.scopes_max, 1, 8),
-    bound!("ticket.revocations_max", ticket.revocations_max, 16, 1 << 20),
+    bound!(
+        "ticket.revocations_max",
+        ticket.revocations_max,
+        16,
+        1 << 20
+    ),
     bound!("telemetry.ring_bytes", telemetry.ring_bytes, 512, 1 << 20),
     bound!("telemetry.record_max", telemetry.record_max, 16, 512),
     bound!("pump.conns_per_turn", pump.conns_per_turn, 1, 65_536),
-    bound!("pump.conn_buffer_bytes", pump.conn_buffer_bytes, 1024, 1 << 20),
+    bound!(
+        "pump.conn_buffer_bytes",
+        pump.conn_buffer_bytes,
+        1024,
+        1 << 20
+    ),
 ];
 
 pub(crate) fn check_relations(m: &Manifest) -> Result<(), ManifestError> {

@@ -12,7 +12,6 @@ fn every_bound_is_enforced() {
         if bound.max == u64::from(u32::MAX) {
             continue;
         }
-        let mut m = Manifest::default();
         let text = alloc::format!(
             "[{}]\n{} = {}\n",
             bound.field.split('.').next().unwrap(),
@@ -25,7 +24,6 @@ fn every_bound_is_enforced() {
             "{}: {err}",
             bound.field
         );
-        m.validate().unwrap();
     }
 }
 

@@ -57,7 +57,8 @@ impl Backend for SessionBackend<'_> {
     type Node = Node;
 
     fn attach(&mut self, uname: &str, aname: &str, ticket: Option<&[u8]>) -> Result<Node, Error> {
-        self.nd.attach(self.sid, aname, uname, ticket, self.now_ms)?;
+        self.nd
+            .attach(self.sid, aname, uname, ticket, self.now_ms)?;
         self.nd.node(self.sid, String::from("/"))
     }
 
@@ -90,7 +91,13 @@ impl Backend for SessionBackend<'_> {
         Ok(())
     }
 
-    fn read(&mut self, node: &Node, offset: u64, count: u32, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn read(
+        &mut self,
+        node: &Node,
+        offset: u64,
+        count: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         self.nd
             .read_at(self.sid, &node.path, offset, count, out, self.now_ms)
     }
@@ -126,8 +133,15 @@ impl Backend for SessionBackend<'_> {
             EntryKind::Dir => (0o040_555, 0),
             EntryKind::Text => {
                 let mut out = Vec::new();
-                self.nd
-                    .read_entry(self.sid, &entry, &target, 0, u32::MAX, &mut out, self.now_ms)?;
+                self.nd.read_entry(
+                    self.sid,
+                    &entry,
+                    &target,
+                    0,
+                    u32::MAX,
+                    &mut out,
+                    self.now_ms,
+                )?;
                 (0o100_444, out.len() as u64)
             }
             EntryKind::Stream => (0o100_644, 0),

@@ -137,15 +137,25 @@ impl NineDoor {
         let info = self.sessions.get(&sid).ok_or(Error::Closed)?;
         let principal = info.principal.clone().ok_or(Error::Perm)?;
         let kind_ok = match verb {
-            Verb::Read => entry.kind != EntryKind::Control || entry.read != crate::providers::Who::Nobody,
+            Verb::Read => {
+                entry.kind != EntryKind::Control || entry.read != crate::providers::Who::Nobody
+            }
             Verb::Write => matches!(entry.kind, EntryKind::Stream | EntryKind::Control),
         };
         if kind_ok && permits(&principal, entry, path, verb) {
             return Ok(principal);
         }
-        let detail = if verb == Verb::Read { "read-denied" } else { "write-denied" };
-        self.hive
-            .refused(now_ms, &principal.subject, "access", Refusal::new(Error::Perm, detail));
+        let detail = if verb == Verb::Read {
+            "read-denied"
+        } else {
+            "write-denied"
+        };
+        self.hive.refused(
+            now_ms,
+            &principal.subject,
+            "access",
+            Refusal::new(Error::Perm, detail),
+        );
         Err(Error::Perm)
     }
 
@@ -153,13 +163,21 @@ impl NineDoor {
     pub fn ls(&mut self, sid: SessionId, path: &str, now_ms: u64) -> Result<Vec<String>, Error> {
         let (entry, target) = self.lookup(sid, path)?;
         if !entry.is_dir() {
-            return Ok(alloc::vec![String::from(path.rsplit('/').next().unwrap_or(path))]);
+            return Ok(alloc::vec![String::from(
+                path.rsplit('/').next().unwrap_or(path)
+            )]);
         }
         self.authorize(sid, &entry, path, Verb::Read, now_ms)?;
         Ok(self.children(sid, &entry, path, &target))
     }
 
-    pub(crate) fn children(&self, sid: SessionId, entry: &Entry, path: &str, target: &str) -> Vec<String> {
+    pub(crate) fn children(
+        &self,
+        sid: SessionId,
+        entry: &Entry,
+        path: &str,
+        target: &str,
+    ) -> Vec<String> {
         let elems = split_path(target).unwrap_or_default();
         let mut names = providers::list(self, entry, &elems);
         for (_, to) in self.hive.binds() {
@@ -231,7 +249,13 @@ impl NineDoor {
     }
 
     /// A stream read with the `lost=<n>` marker folded into `data` (counted against `max`).
-    fn stream_at(&self, entry: &Entry, elems: &[&str], cursor: u64, max: usize) -> Result<TailRead, Error> {
+    fn stream_at(
+        &self,
+        entry: &Entry,
+        elems: &[&str],
+        cursor: u64,
+        max: usize,
+    ) -> Result<TailRead, Error> {
         let probe = providers::stream(self, entry, elems, cursor, 0).ok_or(Error::NotFound)?;
         let marker = (probe.lost > 0).then(|| alloc::format!("lost={}\n", probe.lost));
         let room = max.saturating_sub(marker.as_ref().map_or(0, String::len));
@@ -249,7 +273,13 @@ impl NineDoor {
     }
 
     /// Whole content of a node: text as rendered, streams from the oldest retained record.
-    pub fn cat(&mut self, sid: SessionId, path: &str, max: usize, now_ms: u64) -> Result<Vec<u8>, Error> {
+    pub fn cat(
+        &mut self,
+        sid: SessionId,
+        path: &str,
+        max: usize,
+        now_ms: u64,
+    ) -> Result<Vec<u8>, Error> {
         let (entry, target) = self.lookup(sid, path)?;
         self.authorize(sid, &entry, path, Verb::Read, now_ms)?;
         let mut out = Vec::new();
@@ -287,7 +317,13 @@ impl NineDoor {
     }
 
     /// Appends `data` to a stream or control file (offsets never matter for these).
-    pub fn append(&mut self, sid: SessionId, path: &str, data: &[u8], now_ms: u64) -> Result<usize, Error> {
+    pub fn append(
+        &mut self,
+        sid: SessionId,
+        path: &str,
+        data: &[u8],
+        now_ms: u64,
+    ) -> Result<usize, Error> {
         let (entry, target) = self.lookup(sid, path)?;
         let principal = self.authorize(sid, &entry, path, Verb::Write, now_ms)?;
         let elems = split_path(&target)?;
@@ -305,7 +341,9 @@ impl NineDoor {
 }
 
 fn slice_into(bytes: &[u8], offset: u64, count: u32, out: &mut Vec<u8>) {
-    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
     let end = start.saturating_add(count as usize).min(bytes.len());
     out.extend_from_slice(&bytes[start..end]);
 }

@@ -48,9 +48,7 @@ fn scopes_permit(principal: &Principal, path: &str, verb: Verb) -> bool {
     let wanted = verb.scope_verbs();
     principal.scopes.iter().any(|scope| {
         let prefix = scope.path_prefix.trim_end_matches('/');
-        let covers = prefix.is_empty()
-            || path == prefix
-            || crate::view::is_under(path, prefix);
+        let covers = prefix.is_empty() || path == prefix || crate::view::is_under(path, prefix);
         covers && scope.verbs.0 & wanted.0 != 0
     })
 }

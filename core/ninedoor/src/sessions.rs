@@ -72,12 +72,12 @@ impl SessionInfo {
         self.view.heap_bytes()
             + self.last_reply.as_ref().map_or(0, String::capacity)
             + self.principal.as_ref().map_or(0, |p| {
-            p.subject.capacity()
-                + p.scopes
-                    .iter()
-                    .map(|s| core::mem::size_of_val(s) + s.path_prefix.capacity())
-                    .sum::<usize>()
-        })
+                p.subject.capacity()
+                    + p.scopes
+                        .iter()
+                        .map(|s| core::mem::size_of_val(s) + s.path_prefix.capacity())
+                        .sum::<usize>()
+            })
     }
 }
 
@@ -92,7 +92,8 @@ impl NineDoor {
             .count();
         if live >= self.hive.manifest().sessions.max as usize {
             let refusal = hive::Refusal::new(Error::Busy, "sessions-max");
-            self.hive.refused(now_ms, transport.as_str(), "session", refusal);
+            self.hive
+                .refused(now_ms, transport.as_str(), "session", refusal);
             return Err(Error::Busy);
         }
         self.next_session = self.next_session.wrapping_add(1);
@@ -147,7 +148,8 @@ impl NineDoor {
             .as_ref()
             .and_then(|p| p.worker_id().map(String::from));
         let sid_text = alloc::format!("{}", sid.0);
-        self.hive.audit_session_close(now_ms, &sid_text, &owner, reason);
+        self.hive
+            .audit_session_close(now_ms, &sid_text, &owner, reason);
         if let Some(id) = worker {
             self.hive.worker_detached(&id, now_ms);
         }
@@ -188,9 +190,7 @@ impl NineDoor {
                 SessionState::Setup if now_ms.saturating_sub(info.since_ms) > auth_deadline => {
                     "auth-deadline"
                 }
-                SessionState::Active if now_ms.saturating_sub(info.last_active_ms) > idle => {
-                    "idle"
-                }
+                SessionState::Active if now_ms.saturating_sub(info.last_active_ms) > idle => "idle",
                 _ => continue,
             };
             expired.push((*sid, reason));

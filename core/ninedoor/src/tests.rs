@@ -43,18 +43,24 @@ fn queen_ticket(ticket_id: u64) -> String {
 fn queen(nd: &mut NineDoor) -> SessionId {
     let sid = nd.open_session(Transport::Local, 0).unwrap();
     let ticket = queen_ticket(1 << 40);
-    nd.attach(sid, "queen", "operator", Some(ticket.as_bytes()), 0).unwrap();
+    nd.attach(sid, "queen", "operator", Some(ticket.as_bytes()), 0)
+        .unwrap();
     sid
 }
 
 fn spawn_worker(nd: &mut NineDoor, q: SessionId) -> (SessionId, String, String) {
-    nd.append(q, "/queen/ctl", br#"{"spawn":"heartbeat"}"#, 0).unwrap();
+    nd.append(q, "/queen/ctl", br#"{"spawn":"heartbeat"}"#, 0)
+        .unwrap();
     let reply = nd.last_reply(q).unwrap().to_string();
     let id = reply.rsplit("ids=").next().unwrap().to_string();
     let w = nd.hive().registry().get(&id).unwrap();
-    let (ticket, dir) = (w.ticket.clone(), alloc::format!("/shard/{}/worker/{id}", w.shard.as_str()));
+    let (ticket, dir) = (
+        w.ticket.clone(),
+        alloc::format!("/shard/{}/worker/{id}", w.shard.as_str()),
+    );
     let sid = nd.open_session(Transport::NineP, 0).unwrap();
-    nd.attach(sid, "worker-heartbeat", &id, Some(ticket.as_bytes()), 0).unwrap();
+    nd.attach(sid, "worker-heartbeat", &id, Some(ticket.as_bytes()), 0)
+        .unwrap();
     (sid, id, dir)
 }
 
@@ -66,14 +72,29 @@ fn worker_view_is_its_mount_table() {
     assert_eq!(nd.ls(w, "/", 0).unwrap(), ["proc", "shard", "log"]);
     assert_eq!(nd.ls(w, "/proc", 0).unwrap(), ["boot"]);
     assert_eq!(nd.ls(q, "/", 0).unwrap(), ["proc", "queen", "shard", "log"]);
-    assert_eq!(nd.ls(w, &dir, 0).unwrap(), ["ctl", "status", "telemetry", "ticket"]);
+    assert_eq!(
+        nd.ls(w, &dir, 0).unwrap(),
+        ["ctl", "status", "telemetry", "ticket"]
+    );
     assert_eq!(nd.append(w, "/queen/ctl", b"{}", 0), Err(Error::NotFound));
-    assert_eq!(nd.cat(w, "/proc/pressure/busy", 64, 0), Err(Error::NotFound));
+    assert_eq!(
+        nd.cat(w, "/proc/pressure/busy", 64, 0),
+        Err(Error::NotFound)
+    );
     assert!(nd.cat(w, "/proc/boot", 4096, 0).is_ok());
     assert_eq!(nd.append(w, "/proc/boot", b"x", 0), Err(Error::Perm));
-    assert_eq!(nd.cat(w, &alloc::format!("{dir}/ticket"), 4096, 0), Err(Error::Perm));
-    assert_eq!(nd.cat(w, &alloc::format!("{dir}/telemetry"), 4096, 0), Err(Error::Perm));
-    assert_eq!(nd.append(w, "/log/queen.log", b"forged\n", 0), Err(Error::Perm));
+    assert_eq!(
+        nd.cat(w, &alloc::format!("{dir}/ticket"), 4096, 0),
+        Err(Error::Perm)
+    );
+    assert_eq!(
+        nd.cat(w, &alloc::format!("{dir}/telemetry"), 4096, 0),
+        Err(Error::Perm)
+    );
+    assert_eq!(
+        nd.append(w, "/log/queen.log", b"forged\n", 0),
+        Err(Error::Perm)
+    );
 }
 
 #[test]
@@ -91,7 +112,10 @@ fn telemetry_flows_from_worker_to_queen_with_loss_markers() {
     let tail = nd.tail(q, &path, Some(0), 8192, 50).unwrap();
     assert!(tail.lost > 0);
     let text = String::from_utf8(tail.data).unwrap();
-    assert!(text.starts_with(&alloc::format!("lost={}\n", tail.lost)), "{text}");
+    assert!(
+        text.starts_with(&alloc::format!("lost={}\n", tail.lost)),
+        "{text}"
+    );
     assert!(text.ends_with("hb seq=0059\n"));
     assert_eq!(tail.next, 60 * 12);
     let mut out = Vec::new();
@@ -105,26 +129,46 @@ fn kill_closes_the_workers_sessions_at_once() {
     let q = queen(&mut nd);
     let (w, id, dir) = spawn_worker(&mut nd, q);
     nd.admit(w, 1).unwrap();
-    nd.append(q, "/queen/ctl", alloc::format!(r#"{{"kill":"{id}"}}"#).as_bytes(), 2)
-        .unwrap();
+    nd.append(
+        q,
+        "/queen/ctl",
+        alloc::format!(r#"{{"kill":"{id}"}}"#).as_bytes(),
+        2,
+    )
+    .unwrap();
     assert_eq!(nd.take_closed(), vec![w]);
     assert_eq!(nd.admit(w, 3), Err(Error::Closed));
     assert_eq!(nd.session(w).unwrap().state, SessionState::Closed);
-    assert_eq!(nd.append(q, &alloc::format!("{dir}/ctl"), b"stop\n", 4), Err(Error::NotFound));
+    assert_eq!(
+        nd.append(q, &alloc::format!("{dir}/ctl"), b"stop\n", 4),
+        Err(Error::NotFound)
+    );
     let log = String::from_utf8(nd.cat(q, "/log/queen.log", 1 << 20, 5).unwrap()).unwrap();
-    assert!(log.contains("ev=revoke id=w0001 ticket=1 reason=killed"), "{log}");
-    assert!(log.contains("ev=session-close session=2 who=w0001 reason=revoked"), "{log}");
+    assert!(
+        log.contains("ev=revoke id=w0001 ticket=1 reason=killed"),
+        "{log}"
+    );
+    assert!(
+        log.contains("ev=session-close session=2 who=w0001 reason=revoked"),
+        "{log}"
+    );
 }
 
 #[test]
 fn ops_budget_revokes_mid_session() {
     let mut nd = door();
     let q = queen(&mut nd);
-    nd.append(q, "/queen/ctl", br#"{"spawn":"heartbeat","budget":{"ops":2}}"#, 0)
-        .unwrap();
+    nd.append(
+        q,
+        "/queen/ctl",
+        br#"{"spawn":"heartbeat","budget":{"ops":2}}"#,
+        0,
+    )
+    .unwrap();
     let w = nd.hive().registry().get("w0001").unwrap().ticket.clone();
     let sid = nd.open_session(Transport::NineP, 0).unwrap();
-    nd.attach(sid, "worker-heartbeat", "w0001", Some(w.as_bytes()), 0).unwrap();
+    nd.attach(sid, "worker-heartbeat", "w0001", Some(w.as_bytes()), 0)
+        .unwrap();
     nd.admit(sid, 1).unwrap();
     nd.admit(sid, 1).unwrap();
     assert_eq!(nd.admit(sid, 1), Err(Error::Closed));
@@ -141,8 +185,15 @@ fn attach_needs_a_ticket_except_the_serial_queen() {
     nd.attach(serial, "queen", "console", None, 0).unwrap();
     assert_eq!(nd.ls(serial, "/queen", 0).unwrap(), ["ctl", "lifecycle"]);
     let serial2 = nd.open_session(Transport::Serial, 0).unwrap();
-    assert_eq!(nd.attach(serial2, "worker-heartbeat", "w1", None, 0), Err(Error::Perm));
-    assert_eq!(nd.cat(tcp, "/proc/boot", 10, 0), Err(Error::Perm), "not attached");
+    assert_eq!(
+        nd.attach(serial2, "worker-heartbeat", "w1", None, 0),
+        Err(Error::Perm)
+    );
+    assert_eq!(
+        nd.cat(tcp, "/proc/boot", 10, 0),
+        Err(Error::Perm),
+        "not attached"
+    );
 }
 
 #[test]
@@ -169,7 +220,10 @@ fn session_table_is_bounded_and_deadlines_close_sessions() {
     assert_eq!(nd.hive().pressure().busy, 1);
     nd.tick(5_001);
     let closed = nd.take_closed();
-    assert!(closed.contains(&a), "unauthenticated sessions hit the auth deadline");
+    assert!(
+        closed.contains(&a),
+        "unauthenticated sessions hit the auth deadline"
+    );
     nd.close_session(a, 5_002);
     assert!(nd.open_session(Transport::NineP, 5_002).is_ok());
 }
@@ -179,14 +233,27 @@ fn proc_reports_sessions_pressure_and_lifecycle() {
     let mut nd = door();
     let q = queen(&mut nd);
     let sessions = String::from_utf8(nd.cat(q, "/proc/9p/sessions", 4096, 0).unwrap()).unwrap();
-    assert!(sessions.contains("id=1 state=ACTIVE transport=local owner=operator"), "{sessions}");
-    assert_eq!(nd.cat(q, "/proc/9p/session/1/state", 64, 0).unwrap(), b"ACTIVE\n");
+    assert!(
+        sessions.contains("id=1 state=ACTIVE transport=local owner=operator"),
+        "{sessions}"
+    );
+    assert_eq!(
+        nd.cat(q, "/proc/9p/session/1/state", 64, 0).unwrap(),
+        b"ACTIVE\n"
+    );
     let _ = nd.append(q, "/queen/ctl", br#"{"bogus":1}"#, 0);
     assert_eq!(nd.cat(q, "/proc/pressure/policy", 64, 0).unwrap(), b"0\n");
-    nd.append(q, "/queen/lifecycle/ctl", b"cordon\n", 0).unwrap();
-    assert_eq!(nd.cat(q, "/proc/lifecycle/state", 64, 0).unwrap(), b"DEGRADED\n");
+    nd.append(q, "/queen/lifecycle/ctl", b"cordon\n", 0)
+        .unwrap();
+    assert_eq!(
+        nd.cat(q, "/proc/lifecycle/state", 64, 0).unwrap(),
+        b"DEGRADED\n"
+    );
     let boot = String::from_utf8(nd.cat(q, "/proc/boot", 8192, 0).unwrap()).unwrap();
-    assert!(boot.contains("secure9p.msize=8192") && boot.contains("platform=test"), "{boot}");
+    assert!(
+        boot.contains("secure9p.msize=8192") && boot.contains("platform=test"),
+        "{boot}"
+    );
     assert_eq!(
         nd.cat(q, "/queen/ctl", 256, 0).unwrap(),
         b"lifecycle cmd=cordon old=ONLINE new=DEGRADED\n"
@@ -197,12 +264,16 @@ fn proc_reports_sessions_pressure_and_lifecycle() {
 fn ctl_replies_are_read_back_from_queen_ctl() {
     let mut nd = door();
     let q = queen(&mut nd);
-    nd.append(q, "/queen/ctl", br#"{"spawn":"heartbeat","count":3}"#, 0).unwrap();
+    nd.append(q, "/queen/ctl", br#"{"spawn":"heartbeat","count":3}"#, 0)
+        .unwrap();
     assert_eq!(
         nd.cat(q, "/queen/ctl", 256, 0).unwrap(),
         b"spawn kind=heartbeat count=3 ids=w0001..w0003\n"
     );
-    assert_eq!(nd.append(q, "/queen/ctl", br#"{"kill":"nobody"}"#, 0), Err(Error::NotFound));
+    assert_eq!(
+        nd.append(q, "/queen/ctl", br#"{"kill":"nobody"}"#, 0),
+        Err(Error::NotFound)
+    );
 }
 
 #[test]
@@ -213,6 +284,12 @@ fn binds_appear_inside_the_workers_view() {
     let bind = alloc::format!(r#"{{"bind":{{"from":"/proc/lifecycle/state","to":"{dir}/node"}}}}"#);
     nd.append(q, "/queen/ctl", bind.as_bytes(), 0).unwrap();
     assert!(nd.ls(w, &dir, 0).unwrap().contains(&"node".to_string()));
-    assert_eq!(nd.cat(w, &alloc::format!("{dir}/node"), 64, 0).unwrap(), b"ONLINE\n");
-    assert_eq!(nd.cat(w, "/proc/lifecycle/state", 64, 0), Err(Error::NotFound));
+    assert_eq!(
+        nd.cat(w, &alloc::format!("{dir}/node"), 64, 0).unwrap(),
+        b"ONLINE\n"
+    );
+    assert_eq!(
+        nd.cat(w, "/proc/lifecycle/state", 64, 0),
+        Err(Error::NotFound)
+    );
 }

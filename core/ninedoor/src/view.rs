@@ -113,9 +113,18 @@ mod tests {
         assert_eq!(view.visibility("/proc"), Visibility::Ancestor);
         assert_eq!(view.visibility("/proc/boot"), Visibility::Inside);
         assert_eq!(view.visibility("/proc/pressure"), Visibility::Hidden);
-        assert_eq!(view.visibility("/shard/9f/worker/w0001/telemetry"), Visibility::Inside);
-        assert_eq!(view.visibility("/shard/9f/worker/w0002"), Visibility::Hidden);
-        assert_eq!(view.visibility("/shard/9f/worker/w00011"), Visibility::Hidden);
+        assert_eq!(
+            view.visibility("/shard/9f/worker/w0001/telemetry"),
+            Visibility::Inside
+        );
+        assert_eq!(
+            view.visibility("/shard/9f/worker/w0002"),
+            Visibility::Hidden
+        );
+        assert_eq!(
+            view.visibility("/shard/9f/worker/w00011"),
+            Visibility::Hidden
+        );
         assert_eq!(view.visibility("/queen/ctl"), Visibility::Hidden);
     }
 }

@@ -51,7 +51,13 @@ fn lines_of(bytes: &[u8]) -> Vec<String> {
 }
 
 impl ConsoleBackend for ConsoleAdapter<'_> {
-    fn attach(&mut self, role: &str, ticket: Option<&str>, _serial: bool, now_ms: u64) -> Result<(), Error> {
+    fn attach(
+        &mut self,
+        role: &str,
+        ticket: Option<&str>,
+        _serial: bool,
+        now_ms: u64,
+    ) -> Result<(), Error> {
         let sid = self.sid;
         self.track(|nd| nd.attach(sid, role, "", ticket.map(str::as_bytes), now_ms))
     }
@@ -68,7 +74,8 @@ impl ConsoleBackend for ConsoleAdapter<'_> {
         let (sid, now) = (self.sid, self.now_ms);
         self.track(|nd| {
             nd.admit(sid, now)?;
-            nd.cat(sid, path, STREAM_BYTES_MAX, now).map(|b| lines_of(&b))
+            nd.cat(sid, path, STREAM_BYTES_MAX, now)
+                .map(|b| lines_of(&b))
         })
     }
 

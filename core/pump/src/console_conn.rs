@@ -51,7 +51,9 @@ impl ConsoleConn {
         let mut close = false;
         if self.outbuf.len() < self.buffer_max {
             let mut backend = ConsoleAdapter::new(nd, self.sid, now_ms);
-            let outcome = self.session.drain_frames(&mut self.decoder, now_ms, &mut backend);
+            let outcome = self
+                .session
+                .drain_frames(&mut self.decoder, now_ms, &mut backend);
             outcome.encode_frames(&mut self.outbuf);
             close = outcome.close || self.session.is_closed();
         }
@@ -67,7 +69,13 @@ impl ConsoleConn {
         !(close && self.outbuf.is_empty())
     }
 
-    pub(crate) fn finish<H: Hal>(mut self, hal: &mut H, id: ConnId, nd: &mut NineDoor, now_ms: u64) {
+    pub(crate) fn finish<H: Hal>(
+        mut self,
+        hal: &mut H,
+        id: ConnId,
+        nd: &mut NineDoor,
+        now_ms: u64,
+    ) {
         if !self.outbuf.is_empty() {
             let _ = hal.send(id, &self.outbuf);
         }
@@ -105,7 +113,13 @@ impl SerialConsole {
         hal.console_write(banner.as_bytes());
     }
 
-    pub(crate) fn service<H: Hal>(&mut self, hal: &mut H, nd: &mut NineDoor, _token: Option<&[u8]>, now_ms: u64) {
+    pub(crate) fn service<H: Hal>(
+        &mut self,
+        hal: &mut H,
+        nd: &mut NineDoor,
+        _token: Option<&[u8]>,
+        now_ms: u64,
+    ) {
         let mut chunk = [0u8; 256];
         loop {
             let n = hal.console_read(&mut chunk);

@@ -112,7 +112,8 @@ impl Pump {
         self.nd.tick(now_ms);
         self.accept(hal, now_ms, &mut stats);
         self.service(hal, now_ms, &mut stats);
-        self.serial.service(hal, &mut self.nd, self.token.as_deref(), now_ms);
+        self.serial
+            .service(hal, &mut self.nd, self.token.as_deref(), now_ms);
         self.hang_up_closed(hal, now_ms, &mut stats);
         stats
     }
@@ -140,7 +141,8 @@ impl Pump {
             let opened = if full {
                 Err(secure9p::Error::Busy)
             } else {
-                self.nd.open_session(ninedoor::Transport::ConsoleTcp, now_ms)
+                self.nd
+                    .open_session(ninedoor::Transport::ConsoleTcp, now_ms)
             };
             match opened {
                 Ok(sid) => {
@@ -207,7 +209,9 @@ impl Pump {
         let consoles: BTreeMap<ConnId, SessionId> =
             self.consoles.iter().map(|(c, n)| (*c, n.sid())).collect();
         for sid in closed {
-            if let Some(conn) = find(&ninep, sid).and_then(|c| self.ninep.remove(&c).map(|n| (c, n))) {
+            if let Some(conn) =
+                find(&ninep, sid).and_then(|c| self.ninep.remove(&c).map(|n| (c, n)))
+            {
                 conn.1.finish(hal, conn.0, &mut self.nd, now_ms);
                 stats.hung_up += 1;
             } else if let Some((c, n)) =

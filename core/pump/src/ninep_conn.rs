@@ -56,9 +56,16 @@ impl NinePConn {
         // Back-pressure: a peer that does not read its replies gets no new work done.
         if !self.closing && self.outbuf.len() < self.buffer_max && !self.inbuf.is_empty() {
             let mut backend = nd.backend(self.sid, now_ms);
-            match self.engine.handle_batch(&self.inbuf, &mut backend, &mut self.outbuf) {
+            match self
+                .engine
+                .handle_batch(&self.inbuf, &mut backend, &mut self.outbuf)
+            {
                 Ok(used) => {
                     self.inbuf.drain(..used);
+                    // A burst must not pin its buffer: idle connections hold no buffer memory.
+                    if self.inbuf.is_empty() {
+                        self.inbuf = Vec::new();
+                    }
                 }
                 Err(_) => self.closing = true,
             }
@@ -95,7 +102,13 @@ impl NinePConn {
     }
 
     /// Final flush, fid release and session close.
-    pub(crate) fn finish<H: Hal>(mut self, hal: &mut H, id: ConnId, nd: &mut NineDoor, now_ms: u64) {
+    pub(crate) fn finish<H: Hal>(
+        mut self,
+        hal: &mut H,
+        id: ConnId,
+        nd: &mut NineDoor,
+        now_ms: u64,
+    ) {
         let mut stats = TurnStats::default();
         let _ = self.flush(hal, id, &mut stats);
         let mut backend = nd.backend(self.sid, now_ms);

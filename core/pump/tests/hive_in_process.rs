@@ -15,12 +15,19 @@ fn worker_dir(id: &str) -> String {
 
 fn queen(hive: &mut TestHive) -> NineClient {
     let mut q = hive.connect();
-    q.attach(hive, "queen", "operator", &queen_ticket(1 << 40)).expect("queen attaches");
+    q.attach(hive, "queen", "operator", &queen_ticket(1 << 40))
+        .expect("queen attaches");
     q
 }
 
 fn ticket_of(hive: &TestHive, id: &str) -> String {
-    hive.pump.hive().registry().get(id).expect("spawned").ticket.clone()
+    hive.pump
+        .hive()
+        .registry()
+        .get(id)
+        .expect("spawned")
+        .ticket
+        .clone()
 }
 
 /// Attaches many workers with their requests pipelined across connections.
@@ -41,7 +48,12 @@ fn attach_all(hive: &mut TestHive, ids: &[String]) -> Vec<NineClient> {
                 2 => {
                     codec.write(afid, 0, ticket.as_bytes(), out).unwrap();
                 }
-                _ => roots[i] = codec.attach(Some(afid), &id, "worker-heartbeat", out).unwrap().1,
+                _ => {
+                    roots[i] = codec
+                        .attach(Some(afid), &id, "worker-heartbeat", out)
+                        .unwrap()
+                        .1
+                }
             });
         }
         let mut waiting: Vec<usize> = (0..clients.len()).collect();
@@ -70,14 +82,22 @@ fn attach_all(hive: &mut TestHive, ids: &[String]) -> Vec<NineClient> {
 fn a_queen_and_1000_workers_attach_report_and_are_killed() {
     let mut hive = TestHive::boot(Manifest::default());
     let mut q = queen(&mut hive);
-    q.write_file(&mut hive, "/queen/ctl", br#"{"spawn":"heartbeat","count":1000,"budget":{"ttl_s":600}}"#)
-        .unwrap();
+    q.write_file(
+        &mut hive,
+        "/queen/ctl",
+        br#"{"spawn":"heartbeat","count":1000,"budget":{"ttl_s":600}}"#,
+    )
+    .unwrap();
     let reply = q.read_file(&mut hive, "/queen/ctl").unwrap();
     assert_eq!(reply, b"spawn kind=heartbeat count=1000 ids=w0001..w1000\n");
 
     let ids: Vec<String> = (1..=1000).map(|n| format!("w{n:04}")).collect();
     let mut workers = attach_all(&mut hive, &ids);
-    assert_eq!(hive.pump.hive().registry().counts(), (0, 1000, 0), "all ONLINE");
+    assert_eq!(
+        hive.pump.hive().registry().counts(),
+        (0, 1000, 0),
+        "all ONLINE"
+    );
 
     // Every worker appends one heartbeat, pipelined: walk, open, write.
     for (i, w) in workers.iter_mut().enumerate() {
@@ -86,7 +106,8 @@ fn a_queen_and_1000_workers_attach_report_and_are_killed() {
         w.send(|c, out| {
             let fid = c.walk_path(root, &path, out).unwrap().1;
             c.lopen(fid, O_WRONLY, out).unwrap();
-            c.write(fid, 0, format!("hb id={} seq=1\n", ids[i]).as_bytes(), out).unwrap();
+            c.write(fid, 0, format!("hb id={} seq=1\n", ids[i]).as_bytes(), out)
+                .unwrap();
         });
     }
     hive.settle();
@@ -95,23 +116,36 @@ fn a_queen_and_1000_workers_attach_report_and_are_killed() {
             w.poll().expect("reply").expect("telemetry accepted");
         }
     }
-    let tel = q.read_file(&mut hive, &format!("{}/telemetry", worker_dir("w0500"))).unwrap();
+    let tel = q
+        .read_file(&mut hive, &format!("{}/telemetry", worker_dir("w0500")))
+        .unwrap();
     assert_eq!(tel, b"hb id=w0500 seq=1\n");
 
     // Kill ten workers: their connections are hung up at once, the rest carry on.
     for n in 1..=10 {
-        q.write_file(&mut hive, "/queen/ctl", format!(r#"{{"kill":"w{n:04}"}}"#).as_bytes())
-            .unwrap();
+        q.write_file(
+            &mut hive,
+            "/queen/ctl",
+            format!(r#"{{"kill":"w{n:04}"}}"#).as_bytes(),
+        )
+        .unwrap();
     }
     hive.settle();
     for (i, w) in workers.iter().enumerate() {
         assert_eq!(w.conn.is_closed(), i < 10, "worker {} closed state", ids[i]);
     }
     assert_eq!(hive.pump.hive().registry().len(), 990);
-    let live = hive.pump.ninedoor().sessions().filter(|(_, s)| s.transport == ninedoor::Transport::NineP);
+    let live = hive
+        .pump
+        .ninedoor()
+        .sessions()
+        .filter(|(_, s)| s.transport == ninedoor::Transport::NineP);
     assert_eq!(live.count(), 991, "990 workers + queen");
     let table = String::from_utf8(q.read_file(&mut hive, "/proc/9p/sessions").unwrap()).unwrap();
-    assert!(table.starts_with("id=1 state=SETUP transport=serial"), "{table}");
+    assert!(
+        table.starts_with("id=1 state=SETUP transport=serial"),
+        "{table}"
+    );
     let w = &mut workers[500];
     assert!(w.read_file(&mut hive, "/proc/boot").is_ok());
 }
@@ -120,24 +154,43 @@ fn a_queen_and_1000_workers_attach_report_and_are_killed() {
 fn refusals_are_the_named_errors() {
     let mut hive = TestHive::boot(Manifest::default());
     let mut q = queen(&mut hive);
-    q.write_file(&mut hive, "/queen/ctl", br#"{"spawn":"heartbeat","count":2,"budget":{"ops":40}}"#)
-        .unwrap();
+    q.write_file(
+        &mut hive,
+        "/queen/ctl",
+        br#"{"spawn":"heartbeat","count":2,"budget":{"ops":40}}"#,
+    )
+    .unwrap();
     let ids = vec!["w0001".to_string(), "w0002".to_string()];
     let mut workers = attach_all(&mut hive, &ids);
     let w = &mut workers[0];
     // Outside the view: does not exist.
-    assert_eq!(w.open(&mut hive, "/queen/ctl", O_WRONLY), Err(Error::NotFound));
+    assert_eq!(
+        w.open(&mut hive, "/queen/ctl", O_WRONLY),
+        Err(Error::NotFound)
+    );
     let other = format!("{}/telemetry", worker_dir("w0002"));
     assert_eq!(w.open(&mut hive, &other, O_WRONLY), Err(Error::NotFound));
     // Visible but not permitted.
     assert_eq!(w.open(&mut hive, "/proc/boot", O_WRONLY), Err(Error::Perm));
-    assert_eq!(w.open(&mut hive, "/log/queen.log", O_WRONLY), Err(Error::Perm));
+    assert_eq!(
+        w.open(&mut hive, "/log/queen.log", O_WRONLY),
+        Err(Error::Perm)
+    );
     // Oversized and malformed records.
     let own = format!("{}/telemetry", worker_dir("w0001"));
-    assert_eq!(w.write_file(&mut hive, &own, &[b'x'; 600]), Err(Error::TooBig));
-    assert_eq!(w.write_file(&mut hive, &own, b"two\nlines"), Err(Error::Invalid));
+    assert_eq!(
+        w.write_file(&mut hive, &own, &[b'x'; 600]),
+        Err(Error::TooBig)
+    );
+    assert_eq!(
+        w.write_file(&mut hive, &own, b"two\nlines"),
+        Err(Error::Invalid)
+    );
     // A queen writing nonsense to /queen/ctl.
-    assert_eq!(q.write_file(&mut hive, "/queen/ctl", br#"{"bogus":1}"#), Err(Error::Invalid));
+    assert_eq!(
+        q.write_file(&mut hive, "/queen/ctl", br#"{"bogus":1}"#),
+        Err(Error::Invalid)
+    );
     // Spending the op budget revokes: the next request is Closed and the line is hung up.
     let mut last = Ok(0);
     for _ in 0..40 {
@@ -150,7 +203,14 @@ fn refusals_are_the_named_errors() {
     hive.settle();
     assert!(w.conn.is_closed());
     let pressure = q.read_file(&mut hive, "/proc/pressure/policy").unwrap();
-    assert!(String::from_utf8(pressure).unwrap().trim().parse::<u64>().unwrap() >= 2);
+    assert!(
+        String::from_utf8(pressure)
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+            >= 2
+    );
     let log = String::from_utf8(q.read_file(&mut hive, "/log/queen.log").unwrap()).unwrap();
     assert!(log.contains("reason=budget-ops"), "{log}");
 }

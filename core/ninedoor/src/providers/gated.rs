@@ -4,7 +4,9 @@
 use super::{Entry, Provider};
 use crate::NineDoor;
 
-const GATED: [&str; 7] = ["gpu", "policy", "actions", "audit", "replay", "updates", "host"];
+const GATED: [&str; 7] = [
+    "gpu", "policy", "actions", "audit", "replay", "updates", "host",
+];
 
 fn is_enabled(nd: &NineDoor, name: &str) -> bool {
     let f = &nd.hive().manifest().features;

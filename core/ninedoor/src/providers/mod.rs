@@ -152,7 +152,13 @@ pub fn text(nd: &NineDoor, entry: &Entry, elems: &[&str], now_ms: u64) -> Option
 }
 
 /// Reads a stream entry from an absolute cursor.
-pub fn stream(nd: &NineDoor, entry: &Entry, elems: &[&str], cursor: u64, max: usize) -> Option<RingRead> {
+pub fn stream(
+    nd: &NineDoor,
+    entry: &Entry,
+    elems: &[&str],
+    cursor: u64,
+    max: usize,
+) -> Option<RingRead> {
     let rest = elems.get(1..).unwrap_or(&[]);
     match entry.provider {
         Provider::Shard => shard::stream(nd, rest, cursor, max),

@@ -39,7 +39,10 @@ pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
         ["lifecycle"] => &LIFECYCLE,
         ["9p", "session", _] => &SESSION,
         ["9p", "session"] => {
-            return nd.sessions().map(|(sid, _)| alloc::format!("{}", sid.0)).collect();
+            return nd
+                .sessions()
+                .map(|(sid, _)| alloc::format!("{}", sid.0))
+                .collect();
         }
         _ => &[],
     };
@@ -73,7 +76,11 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str], now_ms: u64) -> Option<String> 
             };
         }
         ["pressure", class] => {
-            let (_, n) = hive.pressure().list().into_iter().find(|(c, _)| c == class)?;
+            let (_, n) = hive
+                .pressure()
+                .list()
+                .into_iter()
+                .find(|(c, _)| c == class)?;
             let _ = writeln!(out, "{n}");
         }
         ["lifecycle", field] => {

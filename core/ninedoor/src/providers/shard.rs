@@ -66,7 +66,8 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str]) -> Option<String> {
             out.push('\n');
         }
         _ => {
-            let limit = |v: Option<u64>| v.map_or_else(|| String::from("-"), |v| alloc::format!("{v}"));
+            let limit =
+                |v: Option<u64>| v.map_or_else(|| String::from("-"), |v| alloc::format!("{v}"));
             let _ = writeln!(
                 out,
                 "id={} kind={} state={} reason={} shard={} site={} ticket={} ops={}/{} ticks={}/{} expires_ms={} last_seen_ms={} records={} sessions={}",
@@ -108,10 +109,12 @@ pub(super) fn write(
 ) -> Result<usize, Error> {
     let who = principal.subject.as_str();
     let result = match rest {
-        [_, "worker", id, "telemetry"] => nd.hive_mut().append_telemetry(id, data, now_ms).map_err(|refusal| {
-            nd.hive_mut().refused(now_ms, who, "telemetry", refusal);
-            refusal
-        }),
+        [_, "worker", id, "telemetry"] => nd
+            .hive_mut()
+            .append_telemetry(id, data, now_ms)
+            .inspect_err(|refusal| {
+                nd.hive_mut().refused(now_ms, who, "telemetry", *refusal);
+            }),
         [_, "worker", id, "ctl"] => nd.hive_mut().push_worker_command(id, data, who, now_ms),
         _ => return Err(Error::Perm),
     };

@@ -1,10 +1,10 @@
 //! An in-process hive on the memory HAL, and a small Secure9P client that drives it.
 #![allow(dead_code)]
 
+use cohesix_pump::{Provision, Pump};
 use hal::mem::{MemConn, MemHal};
 use hal::{CONSOLE_PORT, NINEP_PORT};
 use manifest::Manifest;
-use cohesix_pump::{Provision, Pump};
 use secure9p::codec::{Limits, Response};
 use secure9p::{ClientCodec, ClientError, Error};
 use ticket::{Claims, Keyring, Role};
@@ -84,7 +84,11 @@ impl NineClient {
     pub fn send(&mut self, build: impl FnOnce(&mut ClientCodec, &mut Vec<u8>)) {
         let mut out = Vec::new();
         build(&mut self.codec, &mut out);
-        assert_eq!(self.conn.send(&out), out.len(), "memory pipe is large enough");
+        assert_eq!(
+            self.conn.send(&out),
+            out.len(),
+            "memory pipe is large enough"
+        );
     }
 
     /// The next reply, if one has arrived.
@@ -109,16 +113,29 @@ impl NineClient {
             }
             hive.turn();
         }
-        panic!("no reply after 64 turns (closed: {})", self.conn.is_closed());
+        panic!(
+            "no reply after 64 turns (closed: {})",
+            self.conn.is_closed()
+        );
     }
 
-    pub fn call(&mut self, hive: &mut TestHive, build: impl FnOnce(&mut ClientCodec, &mut Vec<u8>)) -> Reply {
+    pub fn call(
+        &mut self,
+        hive: &mut TestHive,
+        build: impl FnOnce(&mut ClientCodec, &mut Vec<u8>),
+    ) -> Reply {
         self.send(build);
         self.wait(hive)
     }
 
     /// version + auth + ticket write + attach.
-    pub fn attach(&mut self, hive: &mut TestHive, role: &str, uname: &str, ticket: &str) -> Result<(), Error> {
+    pub fn attach(
+        &mut self,
+        hive: &mut TestHive,
+        role: &str,
+        uname: &str,
+        ticket: &str,
+    ) -> Result<(), Error> {
         self.call(hive, |c, out| {
             c.version(out).unwrap();
         })?;
@@ -174,7 +191,12 @@ impl NineClient {
         Ok(data?.into_data().unwrap())
     }
 
-    pub fn write_file(&mut self, hive: &mut TestHive, path: &str, data: &[u8]) -> Result<u32, Error> {
+    pub fn write_file(
+        &mut self,
+        hive: &mut TestHive,
+        path: &str,
+        data: &[u8],
+    ) -> Result<u32, Error> {
         let fid = self.open(hive, path, 1)?;
         let owned = data.to_vec();
         let count = self.call(hive, |c, out| {
