@@ -1,0 +1,190 @@
+//! The console protocol end to end through the pump: the TCP console (framed, token, ticket)
+//! and the serial console (lines, prompt) drive the same dispatcher over the same namespace.
+
+mod support;
+
+use hal::mem::MemConn;
+use hal::CONSOLE_PORT;
+use manifest::Manifest;
+use support::{queen_ticket, TestHive, TOKEN};
+
+struct Console {
+    conn: MemConn,
+    inbuf: Vec<u8>,
+}
+
+impl Console {
+    fn open(hive: &mut TestHive) -> Self {
+        let conn = hive.hal.connect(CONSOLE_PORT).expect("31337 is listening");
+        Self {
+            conn,
+            inbuf: Vec::new(),
+        }
+    }
+
+    fn send_frame(&mut self, line: &str) {
+        let mut frame = ((line.len() + 4) as u32).to_le_bytes().to_vec();
+        frame.extend_from_slice(line.as_bytes());
+        self.conn.send(&frame);
+    }
+
+    fn lines(&mut self) -> Vec<String> {
+        self.conn.recv(&mut self.inbuf);
+        let mut lines = Vec::new();
+        while self.inbuf.len() >= 4 {
+            let len = u32::from_le_bytes(self.inbuf[..4].try_into().unwrap()) as usize;
+            if self.inbuf.len() < len {
+                break;
+            }
+            let frame: Vec<u8> = self.inbuf.drain(..len).collect();
+            lines.push(String::from_utf8(frame[4..].to_vec()).unwrap());
+        }
+        lines
+    }
+
+    fn say(&mut self, hive: &mut TestHive, line: &str) -> Vec<String> {
+        self.send_frame(line);
+        hive.settle();
+        self.lines()
+    }
+}
+
+fn attached_queen(hive: &mut TestHive) -> Console {
+    let mut c = Console::open(hive);
+    assert_eq!(
+        c.say(hive, &format!("AUTH {}", String::from_utf8_lossy(TOKEN))),
+        ["OK AUTH"]
+    );
+    let ticket = queen_ticket(1 << 41);
+    assert_eq!(
+        c.say(hive, &format!("ATTACH queen {ticket}")),
+        ["OK ATTACH role=queen"]
+    );
+    c
+}
+
+#[test]
+fn tcp_console_session_from_auth_to_kill() {
+    let mut hive = TestHive::boot(Manifest::default());
+    let mut c = attached_queen(&mut hive);
+    assert_eq!(c.say(&mut hive, "ping"), ["PONG", "OK PING reply=pong"]);
+
+    let ls = c.say(&mut hive, "ls /proc");
+    assert!(ls[0].starts_with("OK LS path=/proc"), "{ls:?}");
+    assert_eq!(&ls[1..], ["boot", "9p", "pressure", "lifecycle", "END"]);
+
+    let boot = c.say(&mut hive, "cat /proc/boot");
+    assert!(boot.iter().any(|l| l == "platform=test"), "{boot:?}");
+    assert_eq!(boot.last().map(String::as_str), Some("END"));
+
+    let spawn = c.say(&mut hive, r#"spawn {"spawn":"heartbeat","count":2}"#);
+    assert!(spawn[0].starts_with("OK SPAWN"), "{spawn:?}");
+    assert_eq!(hive.pump.hive().registry().len(), 2);
+    let reply = c.say(&mut hive, "cat /queen/ctl");
+    assert_eq!(reply[1], "spawn kind=heartbeat count=2 ids=w0001..w0002");
+
+    assert_eq!(c.say(&mut hive, "kill w0001")[0], "OK KILL id=w0001");
+    assert_eq!(hive.pump.hive().registry().len(), 1);
+    let err = c.say(&mut hive, "kill w0001");
+    assert!(err[0].starts_with("ERR KILL reason=invalid"), "{err:?}");
+
+    let log = c.say(&mut hive, "log");
+    assert!(
+        log.iter().any(|l| l.contains("ev=revoke id=w0001")),
+        "{log:?}"
+    );
+    assert_eq!(c.say(&mut hive, "quit"), ["OK QUIT"]);
+    hive.settle();
+    assert!(c.conn.is_closed());
+}
+
+#[test]
+fn tcp_console_refuses_bad_tokens_and_ticketless_attach() {
+    let mut hive = TestHive::boot(Manifest::default());
+    let mut bad = Console::open(&mut hive);
+    let reply = bad.say(&mut hive, "AUTH not-the-token");
+    assert_eq!(reply, ["ERR AUTH reason=invalid-token"]);
+    hive.settle();
+    assert!(bad.conn.is_closed());
+
+    let mut c = Console::open(&mut hive);
+    assert_eq!(
+        c.say(&mut hive, "ping")[0],
+        "ERR AUTH reason=expected-token"
+    );
+
+    let mut c = Console::open(&mut hive);
+    c.say(
+        &mut hive,
+        &format!("AUTH {}", String::from_utf8_lossy(TOKEN)),
+    );
+    let reply = c.say(&mut hive, "ATTACH queen");
+    assert!(
+        reply[0].starts_with("ERR ATTACH reason=policy"),
+        "{reply:?}"
+    );
+    let reply = c.say(&mut hive, "ATTACH queen");
+    assert!(
+        reply[0].contains("detail=backoff"),
+        "second try is inside the back-off: {reply:?}"
+    );
+    assert!(hive.pump.hive().pressure().policy >= 1);
+}
+
+#[test]
+fn serial_console_attaches_the_queen_without_a_ticket() {
+    let mut hive = TestHive::boot(Manifest::default());
+    hive.pump.banner(&mut hive.hal);
+    let banner = String::from_utf8(hive.hal.take_output()).unwrap();
+    assert!(
+        banner.starts_with("Cohesix hive=hive platform=test\r\n"),
+        "{banner:?}"
+    );
+    assert!(banner.ends_with("cohesix> "));
+
+    hive.hal.push_input(b"attach queen\r\n");
+    hive.turn();
+    let out = String::from_utf8(hive.hal.take_output()).unwrap();
+    assert_eq!(out, "OK ATTACH role=queen\r\ncohesix> ");
+
+    hive.hal
+        .push_input(b"echo /queen/lifecycle/ctl drain\r\ncat /proc/lifecycle/state\r\n");
+    hive.turn();
+    let out = String::from_utf8(hive.hal.take_output()).unwrap();
+    assert!(out.contains("OK ECHO path=/queen/lifecycle/ctl"), "{out:?}");
+    assert!(out.contains("\r\nDRAINING\r\n"), "{out:?}");
+
+    // The serial console is never timed out.
+    hive.hal.advance_ms(600_000);
+    hive.settle();
+    hive.hal.push_input(b"ping\r\n");
+    hive.turn();
+    let out = String::from_utf8(hive.hal.take_output()).unwrap();
+    assert_eq!(out, "PONG\r\nOK PING reply=pong\r\ncohesix> ");
+}
+
+#[test]
+fn tcp_and_serial_give_the_same_replies() {
+    let mut hive = TestHive::boot(Manifest::default());
+    let mut tcp = attached_queen(&mut hive);
+    hive.hal.push_input(b"attach queen\r\n");
+    hive.turn();
+    hive.hal.take_output();
+    for line in [
+        "ls /queen",
+        "cat /proc/pressure/busy",
+        "cat /nowhere",
+        "tail /proc/boot",
+    ] {
+        let over_tcp = tcp.say(&mut hive, line);
+        hive.hal.push_input(format!("{line}\r\n").as_bytes());
+        hive.turn();
+        let serial = String::from_utf8(hive.hal.take_output()).unwrap();
+        let serial: Vec<&str> = serial
+            .trim_end_matches("cohesix> ")
+            .split("\r\n")
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(over_tcp, serial, "{line}");
+    }
+}
