@@ -12,6 +12,7 @@ mod auth;
 mod budget;
 mod control;
 pub mod ctl;
+mod cut;
 mod events;
 pub mod lifecycle;
 pub mod registry;
@@ -21,6 +22,7 @@ mod telemetry;
 
 pub use audit::{push_value, AuditLog, AUDIT_LINE_MAX};
 pub use auth::Principal;
+pub use cut::{CutReason, RootView};
 pub use events::{Event, Pressure};
 pub use lifecycle::{Lifecycle, LifecycleCommand, NodeState, SystemEvent};
 pub use registry::{Registry, Worker, WorkerKind, WorkerState};
