@@ -1,7 +1,7 @@
 //! Console connections: TCP console sessions (framed) and the serial console (lines).
 
 use crate::console_backend::ConsoleAdapter;
-use crate::ninep_conn::receive_into;
+use crate::ninep_conn::{receive_into, send_from};
 use crate::TurnStats;
 use alloc::vec::Vec;
 use console::{serial_render, ConsoleSession, FrameDecoder, LineDecoder, Transport};
@@ -48,6 +48,9 @@ impl ConsoleConn {
         }
         let used = self.decoder.push(&self.inbuf);
         self.inbuf.drain(..used);
+        if self.inbuf.is_empty() {
+            self.inbuf = Vec::new();
+        }
         let mut close = false;
         if self.outbuf.len() < self.buffer_max {
             let mut backend = ConsoleAdapter::new(nd, self.sid, now_ms);
@@ -57,14 +60,8 @@ impl ConsoleConn {
             outcome.encode_frames(&mut self.outbuf);
             close = outcome.close || self.session.is_closed();
         }
-        if !self.outbuf.is_empty() {
-            match hal.send(id, &self.outbuf) {
-                Ok(n) => {
-                    self.outbuf.drain(..n);
-                    stats.bytes_out += n as u64;
-                }
-                Err(_) => return false,
-            }
+        if !send_from(hal, id, &mut self.outbuf, stats) {
+            return false;
         }
         !(close && self.outbuf.is_empty())
     }

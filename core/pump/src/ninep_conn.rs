@@ -85,20 +85,7 @@ impl NinePConn {
     }
 
     fn flush<H: Hal>(&mut self, hal: &mut H, id: ConnId, stats: &mut TurnStats) -> bool {
-        if self.outbuf.is_empty() {
-            return true;
-        }
-        match hal.send(id, &self.outbuf) {
-            Ok(n) => {
-                self.outbuf.drain(..n);
-                stats.bytes_out += n as u64;
-                if self.outbuf.is_empty() {
-                    self.outbuf = Vec::new();
-                }
-                true
-            }
-            Err(_) => false,
-        }
+        send_from(hal, id, &mut self.outbuf, stats)
     }
 
     /// Final flush, fid release and session close.
@@ -144,5 +131,29 @@ pub(crate) fn receive_into<H: Hal>(
             }
             Err(_) => return false,
         }
+    }
+}
+
+/// Sends as much of `buf` as the HAL takes, keeping the rest queued (an emptied buffer is
+/// released). Returns `false` when the peer is gone.
+pub(crate) fn send_from<H: Hal>(
+    hal: &mut H,
+    id: ConnId,
+    buf: &mut Vec<u8>,
+    stats: &mut TurnStats,
+) -> bool {
+    if buf.is_empty() {
+        return true;
+    }
+    match hal.send(id, buf) {
+        Ok(n) => {
+            buf.drain(..n);
+            stats.bytes_out += n as u64;
+            if buf.is_empty() {
+                *buf = Vec::new();
+            }
+            true
+        }
+        Err(_) => false,
     }
 }
