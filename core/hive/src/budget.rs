@@ -50,20 +50,17 @@ impl Hive {
         if self.revoked.is_revoked(ticket_id) {
             return Err(Error::Closed);
         }
-        let Some(id) = self.registry.id_of_ticket(ticket_id).map(String::from) else {
+        let Some(worker) = self.registry.by_ticket_mut(ticket_id) else {
             // Operator tickets carry no hive-held budget beyond their TTL.
             return Ok(());
         };
-        let Some(worker) = self.registry.get_mut(&id) else {
-            return Err(Error::Closed);
-        };
-        match worker.meter.charge_op(&worker.budget) {
-            Ok(()) => Ok(()),
-            Err(_) => {
-                self.revoke_worker(&id, "budget-ops", now_ms);
-                Err(Error::Closed)
-            }
+        if worker.meter.charge_op(&worker.budget).is_ok() {
+            return Ok(());
         }
+        // Only the refusal path needs the id as an owned value.
+        let id = worker.id.clone();
+        self.revoke_worker(&id, "budget-ops", now_ms);
+        Err(Error::Closed)
     }
 
     /// Revokes a worker whose spending has reached a lowered budget.

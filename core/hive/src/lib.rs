@@ -58,6 +58,9 @@ impl From<Error> for Refusal {
 /// The hive's whole authority state.
 pub struct Hive {
     manifest: Manifest,
+    /// `manifest.fingerprint()`, computed once: the manifest never changes after boot and
+    /// `/proc/boot` reports it on every read.
+    fingerprint: u64,
     keys: Keyring,
     registry: Registry,
     revoked: RevocationSet,
@@ -84,6 +87,7 @@ impl Hive {
         let revoked = RevocationSet::new(manifest.ticket.revocations_max as usize);
         let idempotency = control::IdempotencyCache::new(manifest.hive.idempotency_window as usize);
         let mut hive = Self {
+            fingerprint: manifest.fingerprint(),
             manifest,
             keys,
             registry: Registry::default(),
@@ -101,7 +105,7 @@ impl Hive {
             last_tick_ms: now_ms,
             boot_ms: now_ms,
         };
-        let fingerprint = alloc::format!("{:016x}", hive.manifest.fingerprint());
+        let fingerprint = alloc::format!("{:016x}", hive.fingerprint);
         let name = hive.manifest.hive.name.clone();
         hive.audit.record(
             now_ms,
@@ -113,6 +117,11 @@ impl Hive {
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// The manifest's fingerprint (`Manifest::fingerprint`).
+    pub fn manifest_fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     pub fn registry(&self) -> &Registry {

@@ -97,6 +97,8 @@ impl Worker {
 pub struct Registry {
     workers: BTreeMap<String, Worker>,
     by_ticket: BTreeMap<u64, String>,
+    /// Workers per shard, so whether a shard directory exists is one lookup, not a scan.
+    shards: BTreeMap<ShardLabel, u32>,
     next_seq: u64,
 }
 
@@ -117,13 +119,26 @@ impl Registry {
 
     pub fn insert(&mut self, worker: Worker) {
         self.by_ticket.insert(worker.ticket_id, worker.id.clone());
-        self.workers.insert(worker.id.clone(), worker);
+        *self.shards.entry(worker.shard).or_insert(0) += 1;
+        if let Some(replaced) = self.workers.insert(worker.id.clone(), worker) {
+            self.leave_shard(replaced.shard);
+        }
     }
 
     pub fn remove(&mut self, id: &str) -> Option<Worker> {
         let worker = self.workers.remove(id)?;
         self.by_ticket.remove(&worker.ticket_id);
+        self.leave_shard(worker.shard);
         Some(worker)
+    }
+
+    fn leave_shard(&mut self, shard: ShardLabel) {
+        if let Some(n) = self.shards.get_mut(&shard) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.shards.remove(&shard);
+            }
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Worker> {
@@ -136,6 +151,10 @@ impl Registry {
 
     pub fn by_ticket(&self, ticket_id: u64) -> Option<&Worker> {
         self.workers.get(self.by_ticket.get(&ticket_id)?)
+    }
+
+    pub fn by_ticket_mut(&mut self, ticket_id: u64) -> Option<&mut Worker> {
+        self.workers.get_mut(self.by_ticket.get(&ticket_id)?)
     }
 
     pub fn id_of_ticket(&self, ticket_id: u64) -> Option<&str> {
@@ -152,9 +171,20 @@ impl Registry {
 
     /// Workers in one shard, in id order.
     pub fn in_shard<'a>(&'a self, shard: &'a str) -> impl Iterator<Item = &'a Worker> + 'a {
+        let label = ShardLabel::parse(shard);
         self.workers
             .values()
-            .filter(move |w| w.shard.as_str() == shard)
+            .filter(move |w| Some(w.shard) == label)
+    }
+
+    /// True when some worker lives in `shard`.
+    pub fn has_shard(&self, shard: &str) -> bool {
+        ShardLabel::parse(shard).is_some_and(|label| self.shards.contains_key(&label))
+    }
+
+    /// Shards holding at least one worker, in label order.
+    pub fn shards(&self) -> impl Iterator<Item = ShardLabel> + '_ {
+        self.shards.keys().copied()
     }
 
     /// Counts by state: (pending, online, offline).

@@ -16,6 +16,15 @@ impl ShardLabel {
         ])
     }
 
+    /// The label spelled by `text`, if it is one: exactly two lowercase hex digits.
+    pub fn parse(text: &str) -> Option<Self> {
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        match *text.as_bytes() {
+            [a, b] if hex(a) && hex(b) => Some(ShardLabel([a, b])),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         // Built only from ASCII hex digits, so this never falls back.
         core::str::from_utf8(&self.0).unwrap_or("00")
@@ -30,5 +39,13 @@ mod tests {
     fn shard_is_first_sha256_byte() {
         // printf w0001 | sha256sum -> 9fbbdf1e...
         assert_eq!(ShardLabel::of("w0001").as_str(), "9f");
+    }
+
+    #[test]
+    fn parse_accepts_only_labels() {
+        assert_eq!(ShardLabel::parse("9f"), Some(ShardLabel::of("w0001")));
+        for text in ["9F", "9", "9f0", "", "g0", "/f"] {
+            assert_eq!(ShardLabel::parse(text), None, "{text:?}");
+        }
     }
 }

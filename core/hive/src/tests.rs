@@ -347,3 +347,31 @@ fn every_ctl_line_is_audited() {
         "{log}"
     );
 }
+
+#[test]
+fn shard_index_follows_spawns_and_kills() {
+    let mut hive = hive();
+    hive.ctl(r#"{"spawn":"heartbeat","count":40}"#, "queen", 0)
+        .unwrap();
+    let scanned = |hive: &Hive| {
+        let set: alloc::collections::BTreeSet<ShardLabel> =
+            hive.registry().iter().map(|w| w.shard).collect();
+        set.into_iter().collect::<Vec<_>>()
+    };
+    assert_eq!(hive.registry().shards().collect::<Vec<_>>(), scanned(&hive));
+    let shard = ShardLabel::of("w0001");
+    let mates: Vec<String> = hive
+        .registry()
+        .in_shard(shard.as_str())
+        .map(|w| w.id.clone())
+        .collect();
+    assert!(mates.contains(&"w0001".to_string()));
+    for id in &mates {
+        assert!(hive.registry().has_shard(shard.as_str()));
+        hive.ctl(&alloc::format!(r#"{{"kill":"{id}"}}"#), "queen", 1)
+            .unwrap();
+    }
+    assert!(!hive.registry().has_shard(shard.as_str()));
+    assert_eq!(hive.registry().shards().collect::<Vec<_>>(), scanned(&hive));
+    assert!(!hive.registry().has_shard("zz"));
+}

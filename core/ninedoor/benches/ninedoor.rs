@@ -7,10 +7,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use cohesix_ninedoor::{NineDoor, Node, SessionId, Transport};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hive::{Hive, ShardLabel, SystemEvent};
 use manifest::Manifest;
-use ninedoor::{NineDoor, Node, SessionId, Transport};
 use secure9p::codec::msg::RLERROR;
 use secure9p::codec::Response;
 use secure9p::{ClientCodec, Limits, Session};
@@ -71,13 +71,25 @@ impl Conn {
             codec: ClientCodec::new(limits),
             root: 0,
         };
-        let frames = attach_frames(&mut conn.codec, role, uname, ticket);
-        let mut replies = Vec::new();
-        for frame in &frames {
-            replies.push(conn.call(nd, frame));
-        }
-        conn.root = 1;
-        assert!(matches!(replies.last(), Some(Response::Attach { .. })));
+        // One step at a time: the codec's fid bookkeeping follows each reply.
+        let mut frame = Vec::new();
+        conn.codec.version(&mut frame).expect("version fits");
+        conn.call(nd, &frame);
+        frame.clear();
+        let (_, afid) = conn.codec.auth(uname, role, &mut frame).expect("auth fits");
+        conn.call(nd, &frame);
+        frame.clear();
+        conn.codec
+            .write(afid, 0, ticket.as_bytes(), &mut frame)
+            .expect("ticket fits");
+        conn.call(nd, &frame);
+        frame.clear();
+        let (_, root) = conn
+            .codec
+            .attach(Some(afid), uname, role, &mut frame)
+            .expect("attach fits");
+        assert!(matches!(conn.call(nd, &frame), Response::Attach { .. }));
+        conn.root = root;
         conn
     }
 
@@ -89,7 +101,7 @@ impl Conn {
             .expect("frame is delimited");
         match self.codec.parse(&out) {
             Ok((_, response)) => response,
-            Err(e) => panic!("request refused: {e}"),
+            Err(e) => panic!("request refused: {e} (type {})", frame[4]),
         }
     }
 
@@ -151,7 +163,8 @@ fn replay(
     ok
 }
 
-/// Tversion, Tauth, the ticket written to the auth fid, Tattach: fids 0 (auth) and 1 (root).
+/// Tversion, Tauth, the ticket written to the auth fid, Tattach, encoded up front for replay
+/// into fresh sessions.
 fn attach_frames(codec: &mut ClientCodec, role: &str, uname: &str, ticket: &str) -> [Vec<u8>; 4] {
     let mut frames: [Vec<u8>; 4] = Default::default();
     codec.version(&mut frames[0]).expect("version fits");
@@ -228,18 +241,18 @@ fn append_telemetry(c: &mut Criterion) {
         ShardLabel::of(&id).as_str()
     );
     let frames = worker.cycle(&mut nd, &path, Some(HEARTBEAT));
-    let before = nd.hive().registry().get(&id).map_or(0, |w| w.records);
+    let records = |nd: &NineDoor| nd.hive().registry().get(&id).map_or(0, |w| w.records);
     let mut out = Vec::with_capacity(256);
     let mut group = c.benchmark_group("append");
     group.throughput(Throughput::Elements(1));
     group.bench_function("worker_telemetry", |b| {
+        let before = records(&nd);
         let mut ok = true;
         b.iter(|| ok &= worker.replay(&mut nd, &frames, &mut out));
         assert!(ok, "a request was refused");
+        assert!(records(&nd) > before, "appends reach the ring");
     });
     group.finish();
-    let after = nd.hive().registry().get(&id).map_or(0, |w| w.records);
-    assert!(after > before, "appends reached the ring");
 }
 
 /// Version + auth + ticket write + attach of a fresh session (the session is opened inside

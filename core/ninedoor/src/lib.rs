@@ -33,6 +33,9 @@ pub struct NineDoor {
     platform: &'static str,
     link: &'static str,
     sessions: BTreeMap<SessionId, SessionInfo>,
+    /// Sessions counted against `sessions.max` (not closed, not serial), kept in step with
+    /// the table so admitting a session never scans it.
+    live: usize,
     /// (ticket id, session) pairs, so a revocation finds every session of a ticket at once.
     by_ticket: BTreeSet<(u64, SessionId)>,
     next_session: u32,
@@ -47,6 +50,7 @@ impl NineDoor {
             platform,
             link: "down",
             sessions: BTreeMap::new(),
+            live: 0,
             by_ticket: BTreeSet::new(),
             next_session: 0,
             closed: Vec::new(),

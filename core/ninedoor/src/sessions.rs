@@ -68,6 +68,12 @@ pub struct SessionInfo {
 }
 
 impl SessionInfo {
+    /// Counts against `sessions.max`: the serial console is the recovery path and never
+    /// counts, and a closed session no longer does.
+    fn counts_as_live(&self) -> bool {
+        self.state != SessionState::Closed && self.transport != Transport::Serial
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.view.heap_bytes()
             + self.last_reply.as_ref().map_or(0, String::capacity)
@@ -84,13 +90,10 @@ impl SessionInfo {
 impl NineDoor {
     /// Opens a session in SETUP; refused with `Busy` when the hive's session table is full.
     pub fn open_session(&mut self, transport: Transport, now_ms: u64) -> Result<SessionId, Error> {
-        // The serial console is the recovery path and never counts against the table.
-        let live = self
-            .sessions
-            .values()
-            .filter(|s| s.state != SessionState::Closed && s.transport != Transport::Serial)
-            .count();
-        if live >= self.hive.manifest().sessions.max as usize {
+        // The serial console is the recovery path: it is always admitted and never counts
+        // against the table (see `counts_as_live`).
+        let full = self.live >= self.hive.manifest().sessions.max as usize;
+        if full && transport != Transport::Serial {
             let refusal = hive::Refusal::new(Error::Busy, "sessions-max");
             self.hive
                 .refused(now_ms, transport.as_str(), "session", refusal);
@@ -98,19 +101,20 @@ impl NineDoor {
         }
         self.next_session = self.next_session.wrapping_add(1);
         let sid = SessionId(self.next_session);
-        self.sessions.insert(
-            sid,
-            SessionInfo {
-                transport,
-                state: SessionState::Setup,
-                principal: None,
-                view: View::Mounts(alloc::vec::Vec::new()),
-                last_reply: None,
-                since_ms: now_ms,
-                last_active_ms: now_ms,
-                close_reason: "",
-            },
-        );
+        let info = SessionInfo {
+            transport,
+            state: SessionState::Setup,
+            principal: None,
+            view: View::Mounts(alloc::vec::Vec::new()),
+            last_reply: None,
+            since_ms: now_ms,
+            last_active_ms: now_ms,
+            close_reason: "",
+        };
+        self.live += usize::from(info.counts_as_live());
+        if let Some(replaced) = self.sessions.insert(sid, info) {
+            self.forget_live(&replaced);
+        }
         Ok(sid)
     }
 
@@ -119,6 +123,7 @@ impl NineDoor {
         let Some(info) = self.sessions.remove(&sid) else {
             return;
         };
+        self.forget_live(&info);
         if let Some(principal) = &info.principal {
             if let Some(tid) = principal.ticket_id {
                 self.by_ticket.remove(&(tid, sid));
@@ -131,6 +136,11 @@ impl NineDoor {
         }
     }
 
+    /// A session left the live count (closed or removed).
+    fn forget_live(&mut self, info: &SessionInfo) {
+        self.live = self.live.saturating_sub(usize::from(info.counts_as_live()));
+    }
+
     /// Marks a session closed by the core: later requests get `Closed` and the pump is told
     /// to hang up.
     pub(crate) fn mark_closed(&mut self, sid: SessionId, reason: &'static str, now_ms: u64) {
@@ -140,6 +150,7 @@ impl NineDoor {
         if info.state == SessionState::Closed {
             return;
         }
+        self.live = self.live.saturating_sub(usize::from(info.counts_as_live()));
         info.state = SessionState::Closed;
         info.close_reason = reason;
         let owner = Self::owner_label(info);

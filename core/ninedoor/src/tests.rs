@@ -218,6 +218,10 @@ fn session_table_is_bounded_and_deadlines_close_sessions() {
     let _b = nd.open_session(Transport::NineP, 0).unwrap();
     assert_eq!(nd.open_session(Transport::NineP, 0), Err(Error::Busy));
     assert_eq!(nd.hive().pressure().busy, 1);
+    assert!(
+        nd.open_session(Transport::Serial, 0).is_ok(),
+        "the serial console is admitted even when the table is full"
+    );
     nd.tick(5_001);
     let closed = nd.take_closed();
     assert!(
@@ -226,6 +230,26 @@ fn session_table_is_bounded_and_deadlines_close_sessions() {
     );
     nd.close_session(a, 5_002);
     assert!(nd.open_session(Transport::NineP, 5_002).is_ok());
+}
+
+#[test]
+fn live_session_count_follows_closes_and_ignores_serial() {
+    let mut manifest = Manifest::default();
+    manifest.sessions.max = 2;
+    let mut nd = door_with(manifest);
+    let a = nd.open_session(Transport::NineP, 0).unwrap();
+    nd.tick(5_001);
+    assert_eq!(nd.take_closed(), [a]);
+    let b = nd.open_session(Transport::NineP, 5_001).unwrap();
+    let _c = nd.open_session(Transport::NineP, 5_001).unwrap();
+    assert_eq!(nd.open_session(Transport::NineP, 5_001), Err(Error::Busy));
+    // Removing a session the core already closed frees nothing more.
+    nd.close_session(a, 5_001);
+    assert_eq!(nd.open_session(Transport::NineP, 5_001), Err(Error::Busy));
+    nd.close_session(b, 5_001);
+    assert!(nd.open_session(Transport::Serial, 5_001).is_ok());
+    assert!(nd.open_session(Transport::NineP, 5_001).is_ok());
+    assert_eq!(nd.open_session(Transport::NineP, 5_001), Err(Error::Busy));
 }
 
 #[test]

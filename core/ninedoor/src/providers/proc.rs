@@ -101,7 +101,7 @@ fn boot(nd: &NineDoor, now_ms: u64, out: &mut String) {
     let m = hive.manifest();
     let _ = writeln!(out, "hive={}", m.hive.name);
     let _ = writeln!(out, "platform={}", nd.platform());
-    let _ = writeln!(out, "manifest={:016x}", m.fingerprint());
+    let _ = writeln!(out, "manifest={:016x}", hive.manifest_fingerprint());
     let _ = writeln!(out, "uptime_ms={}", now_ms.saturating_sub(hive.boot_ms()));
     let _ = writeln!(out, "link={}", nd.link());
     let _ = writeln!(out, "lifecycle={}", hive.lifecycle().state);

@@ -3,7 +3,6 @@
 
 use super::{Entry, Provider, Who};
 use crate::NineDoor;
-use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
@@ -23,7 +22,7 @@ pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
     let dir = Entry::dir(Provider::Shard);
     match rest {
         [] => Some(dir),
-        [s] | [s, "worker"] => nd.hive().registry().in_shard(s).next().map(|_| dir),
+        [s] | [s, "worker"] => nd.hive().registry().has_shard(s).then_some(dir),
         [s, "worker", id] => worker_in(nd, s, id).map(|_| dir),
         [s, "worker", id, file] => {
             worker_in(nd, s, id)?;
@@ -43,10 +42,10 @@ pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
 pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
     let registry = nd.hive().registry();
     match rest {
-        [] => {
-            let shards: BTreeSet<_> = registry.iter().map(|w| w.shard).collect();
-            shards.iter().map(|s| String::from(s.as_str())).collect()
-        }
+        [] => registry
+            .shards()
+            .map(|s| String::from(s.as_str()))
+            .collect(),
         [_] => alloc::vec![String::from("worker")],
         [s, "worker"] => registry.in_shard(s).map(|w| w.id.clone()).collect(),
         [_, "worker", _] => WORKER_FILES.iter().map(|f| String::from(*f)).collect(),
