@@ -1,0 +1,2 @@
+//! The AWS Elastic Network Adapter driver.
+#![no_std]

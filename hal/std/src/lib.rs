@@ -1,0 +1,1 @@
+//! The HAL on a hosted operating system: real TCP sockets, a monotonic clock, OS entropy.

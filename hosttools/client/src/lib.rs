@@ -1,0 +1,1 @@
+//! Host-side clients for a hive: Secure9P and the console protocol.
