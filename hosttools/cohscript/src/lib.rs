@@ -1,1 +1,11 @@
-//! The cohsh command language and .coh regression scripts, parsed and translated without I/O.
+//! The cohsh command language and `.coh` regression scripts, parsed and translated with no I/O.
+//! cohsh, the simulator's operator hosts and the hardware checks all run the same scripts
+//! through this crate, so one regression pack means the same thing on every transport.
+
+mod command;
+mod reply;
+mod script;
+
+pub use command::{parse_command, Command, Op, ParseError, LIFECYCLE_VERBS, QUEEN_CTL};
+pub use reply::{parse_reply, status_line, Reply};
+pub use script::{check, parse_script, ScriptError, Step, WAIT_MAX_MS};
