@@ -21,6 +21,7 @@ pub use path::{qid_path, split_path};
 pub use policy::Verb;
 pub use providers::{Entry, EntryKind};
 pub use sessions::{SessionId, SessionInfo, SessionState, Transport};
+pub use view::{View, Visibility};
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
@@ -41,6 +42,10 @@ pub struct NineDoor {
     next_session: u32,
     /// Sessions closed by the core (revocation, deadlines) that the pump must hang up.
     closed: Vec<SessionId>,
+    /// Test-only: when false, revoked tickets' sessions are left open (a deliberately broken
+    /// core, so the simulator's checkers can prove they notice).
+    #[cfg(feature = "test-switches")]
+    revocation_enforced: bool,
 }
 
 impl NineDoor {
@@ -54,7 +59,16 @@ impl NineDoor {
             by_ticket: BTreeSet::new(),
             next_session: 0,
             closed: Vec::new(),
+            #[cfg(feature = "test-switches")]
+            revocation_enforced: true,
         }
+    }
+
+    /// Test-only switch: `false` stops closing the sessions of revoked tickets. Never
+    /// enabled outside tests that check the checkers.
+    #[cfg(feature = "test-switches")]
+    pub fn set_revocation_enforcement(&mut self, enforced: bool) {
+        self.revocation_enforced = enforced;
     }
 
     pub fn hive(&self) -> &Hive {
@@ -93,6 +107,11 @@ impl NineDoor {
 
     /// Closes every session whose ticket the hive revoked.
     fn sync_revocations(&mut self, now_ms: u64) {
+        #[cfg(feature = "test-switches")]
+        if !self.revocation_enforced {
+            let _ = self.hive.take_revoked();
+            return;
+        }
         for ticket_id in self.hive.take_revoked() {
             let sids: Vec<SessionId> = self
                 .by_ticket

@@ -1,2 +1,24 @@
-//! Drivers of the QEMU virt machine: PL011, generic timer, virtio-net over virtio-mmio, GIC.
+//! Drivers of the QEMU virt machine: PL011 console, ARM generic timer, virtio-net over
+//! virtio-mmio and the fw_cfg provisioning channel, assembled into `VirtHal`. The image polls
+//! every device (no interrupts, so no GIC set-up); pure logic is unit-tested on the host.
 #![no_std]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod board;
+pub mod entropy;
+pub mod fwcfg;
+pub mod machine;
+pub mod mmio;
+pub mod pl011;
+pub mod provision;
+pub mod timer;
+pub mod virtio;
+
+pub use entropy::BootEntropy;
+pub use machine::VirtHal;
+pub use pl011::Pl011;
+pub use timer::GenericTimer;
+pub use virtio::{probe_net, NicError, VirtioNic};

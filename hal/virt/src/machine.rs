@@ -1,0 +1,138 @@
+//! `VirtHal`: the whole QEMU virt machine behind the HAL traits — PL011 console, generic timer
+//! clock, smoltcp over a NIC, boot-seeded entropy and a bounded in-memory store.
+
+use alloc::vec::Vec;
+
+use hal::mem::MemStore;
+use hal::{Clock, ConnId, Console, Entropy, Net, NetError, PeerAddr, Store, StoreError};
+use hal_smoltcp::{NetDevice, SmolNet};
+
+use crate::entropy::BootEntropy;
+use crate::pl011::Pl011;
+use crate::timer::GenericTimer;
+use crate::virtio::VirtioNic;
+
+/// Serial bytes taken per `console_read`, so a paste flood cannot stall a turn.
+const CONSOLE_READ_MAX: usize = 256;
+
+/// The machine. Generic over the NIC so the same code runs on a host-side wire in tests.
+pub struct VirtHal<D: NetDevice = VirtioNic> {
+    uart: Pl011,
+    timer: GenericTimer,
+    net: Option<SmolNet<D>>,
+    entropy: BootEntropy,
+    store: MemStore,
+}
+
+impl<D: NetDevice> VirtHal<D> {
+    /// A machine without networking yet; the store refuses writes past `store_bytes`.
+    pub fn new(uart: Pl011, timer: GenericTimer, entropy: BootEntropy, store_bytes: usize) -> Self {
+        Self {
+            uart,
+            timer,
+            net: None,
+            entropy,
+            store: MemStore::with_capacity(store_bytes),
+        }
+    }
+
+    /// Adds the network; until then every port is closed.
+    pub fn attach_net(&mut self, net: SmolNet<D>) {
+        self.net = Some(net);
+    }
+
+    /// Replaces the entropy source (once the boot seed is known).
+    pub fn reseed(&mut self, entropy: BootEntropy) {
+        self.entropy = entropy;
+    }
+
+    pub fn net(&self) -> Option<&SmolNet<D>> {
+        self.net.as_ref()
+    }
+
+    pub fn net_mut(&mut self) -> Option<&mut SmolNet<D>> {
+        self.net.as_mut()
+    }
+
+    /// Moves frames; call before and after every pump turn. `true` if anything happened.
+    pub fn poll_net(&mut self) -> bool {
+        let now = self.timer.now_us();
+        self.net.as_mut().is_some_and(|net| net.poll(now))
+    }
+
+    pub fn uart(&mut self) -> &mut Pl011 {
+        &mut self.uart
+    }
+
+    pub fn timer(&self) -> GenericTimer {
+        self.timer
+    }
+}
+
+impl<D: NetDevice> Clock for VirtHal<D> {
+    fn now_us(&self) -> u64 {
+        self.timer.now_us()
+    }
+}
+
+impl<D: NetDevice> Net for VirtHal<D> {
+    fn poll_accept(&mut self, port: u16) -> Option<ConnId> {
+        self.net.as_mut()?.poll_accept(port)
+    }
+
+    fn recv(&mut self, conn: ConnId, buf: &mut [u8]) -> Result<usize, NetError> {
+        self.net.as_mut().ok_or(NetError::Unknown)?.recv(conn, buf)
+    }
+
+    fn send(&mut self, conn: ConnId, buf: &[u8]) -> Result<usize, NetError> {
+        self.net.as_mut().ok_or(NetError::Unknown)?.send(conn, buf)
+    }
+
+    fn close(&mut self, conn: ConnId) {
+        if let Some(net) = self.net.as_mut() {
+            net.close(conn);
+        }
+    }
+
+    fn peer(&self, conn: ConnId) -> Option<PeerAddr> {
+        self.net.as_ref()?.peer(conn)
+    }
+}
+
+impl<D: NetDevice> Console for VirtHal<D> {
+    fn console_read(&mut self, buf: &mut [u8]) -> usize {
+        let mut n = 0;
+        while n < buf.len().min(CONSOLE_READ_MAX) {
+            let Some(byte) = self.uart.read_byte() else {
+                break;
+            };
+            buf[n] = byte;
+            n += 1;
+        }
+        n
+    }
+
+    fn console_write(&mut self, bytes: &[u8]) {
+        self.uart.write_bytes(bytes);
+    }
+}
+
+impl<D: NetDevice> Entropy for VirtHal<D> {
+    fn fill_bytes(&mut self, buf: &mut [u8]) {
+        self.entropy.fill_bytes(buf);
+    }
+}
+
+impl<D: NetDevice> Store for VirtHal<D> {
+    fn store_get(&self, key: &str, out: &mut Vec<u8>) -> Option<usize> {
+        self.store.store_get(key, out)
+    }
+
+    fn store_put(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.store.store_put(key, value)
+    }
+
+    fn store_append(&mut self, log: &str, record: &[u8]) -> Result<(), StoreError> {
+        self.store.store_append(log, record)
+    }
+}

@@ -1,0 +1,207 @@
+//! Provisioned secrets on the host: the console token, the hive key file and tickets, kept as
+//! owner-only files in a state directory. Nothing here is ever built in.
+//!
+//! Key file format: one key per line, `<key_id>:<64 hex digits>` (or just the hex digits for
+//! key id 1); blank lines and `#` comments are ignored. The first key listed mints.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use ticket::Keyring;
+
+/// File names inside a state directory.
+pub const TOKEN_FILE: &str = "console.token";
+pub const KEY_FILE: &str = "hive.key";
+pub const QUEEN_TICKET_FILE: &str = "queen.ticket";
+/// Where a running hive's addresses are written, as `KEY=value` lines a shell can source
+/// (the QEMU boot script writes the same file into its run directory).
+pub const ATTACH_ENV_FILE: &str = "attach.env";
+
+/// Ticket ids minted outside the hive start here, far above the hive's own worker sequence
+/// numbers, so revoking a worker can never revoke an operator's ticket by accident.
+pub const OPERATOR_TICKET_ID_BASE: u64 = 1 << 40;
+
+/// `$COHESIX_STATE_DIR`, else `$XDG_STATE_HOME/cohesix`, else `~/.local/state/cohesix`.
+pub fn default_state_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("COHESIX_STATE_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME") {
+        return PathBuf::from(dir).join("cohesix");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/state/cohesix"),
+        None => PathBuf::from(".cohesix"),
+    }
+}
+
+/// Random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no OS entropy: {e}"))?;
+    Ok(bytes)
+}
+
+/// A fresh operator ticket id (`OPERATOR_TICKET_ID_BASE` plus 40 random bits).
+pub fn random_ticket_id() -> Result<u64> {
+    let bytes = random_bytes::<8>()?;
+    Ok(OPERATOR_TICKET_ID_BASE | (u64::from_le_bytes(bytes) & 0xFF_FFFF_FFFF))
+}
+
+/// Writes a secret readable by its owner only.
+pub fn write_secret(path: &Path, contents: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")?;
+    Ok(())
+}
+
+/// The first line of a file, trimmed (tokens and tickets).
+pub fn read_line(path: &Path) -> Result<String> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty());
+    match line {
+        Some(line) => Ok(line.to_string()),
+        None => bail!("{} is empty", path.display()),
+    }
+}
+
+/// Records where a hive listens, for clients started later from the same state directory.
+pub fn write_attach_env(
+    state: &Path,
+    console: std::net::SocketAddr,
+    ninep: std::net::SocketAddr,
+    token_file: &Path,
+    key_file: &Path,
+) -> Result<()> {
+    let text = format!(
+        "COHESIX_HOST={}\nCOHESIX_CONSOLE_PORT={}\nCOHESIX_NINEP_PORT={}\nCOHESIX_TOKEN_FILE={}\nCOHESIX_KEY_FILE={}\nCOHESIX_STATE_DIR={}",
+        console.ip(),
+        console.port(),
+        ninep.port(),
+        token_file.display(),
+        key_file.display(),
+        state.display()
+    );
+    write_secret(&state.join(ATTACH_ENV_FILE), &text)
+}
+
+/// The `KEY=value` lines of a state directory's `attach.env` (empty when there is none).
+pub fn read_attach_env(state: &Path) -> BTreeMap<String, String> {
+    let Ok(text) = fs::read_to_string(state.join(ATTACH_ENV_FILE)) else {
+        return BTreeMap::new();
+    };
+    text.lines()
+        .filter_map(|line| line.trim().split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// A new console token: 32 random bytes as hex.
+pub fn generate_token() -> Result<String> {
+    Ok(hex::encode(random_bytes::<32>()?))
+}
+
+/// A new key file body (key id 1).
+pub fn generate_key_file() -> Result<String> {
+    Ok(format!(
+        "# Cohesix hive key: keep secret\n1:{}",
+        hex::encode(random_bytes::<32>()?)
+    ))
+}
+
+/// Parses a key file into a keyring whose active key is the first listed.
+pub fn parse_keyring(text: &str) -> Result<Keyring> {
+    let mut keys = Keyring::new();
+    let mut first = None;
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (id, hex_key) = match line.split_once(':') {
+            Some((id, key)) => (
+                id.trim()
+                    .parse::<u8>()
+                    .with_context(|| format!("line {}: key id must be 0-255", n + 1))?,
+                key.trim(),
+            ),
+            None => (1, line),
+        };
+        let bytes = hex::decode(hex_key).with_context(|| format!("line {}: not hex", n + 1))?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("line {}: a key is 32 bytes (64 hex digits)", n + 1))?;
+        keys.insert(id, key);
+        first.get_or_insert(id);
+    }
+    match first {
+        Some(id) => {
+            keys.set_active(id)
+                .map_err(|e| anyhow::anyhow!("key {id}: {}", e.as_str()))?;
+            Ok(keys)
+        }
+        None => bail!("no key in the key file"),
+    }
+}
+
+/// Reads and parses a key file.
+pub fn read_keyring(path: &Path) -> Result<Keyring> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_keyring(&text).with_context(|| format!("in {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_files_parse_with_and_without_ids() {
+        let hex64 = "ab".repeat(32);
+        let keys = parse_keyring(&format!("# c\n\n{hex64}\n7:{hex64}\n")).unwrap();
+        assert_eq!(keys.active_id(), Some(1));
+        assert!(keys.contains(7));
+        assert!(parse_keyring("").is_err());
+        assert!(parse_keyring("1:abcd").is_err());
+        assert!(parse_keyring(&format!("300:{hex64}")).is_err());
+        let generated = generate_key_file().unwrap();
+        assert_eq!(parse_keyring(&generated).unwrap().active_id(), Some(1));
+    }
+
+    #[test]
+    fn secrets_are_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/token");
+        write_secret(&path, "t0k3n").unwrap();
+        assert_eq!(read_line(&path).unwrap(), "t0k3n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let addr = "127.0.0.1:5640".parse().unwrap();
+        write_attach_env(dir.path(), addr, addr, &path, &path).unwrap();
+        let env = read_attach_env(dir.path());
+        assert_eq!(env["COHESIX_NINEP_PORT"], "5640");
+        assert_eq!(env["COHESIX_HOST"], "127.0.0.1");
+        assert!(read_attach_env(&dir.path().join("none")).is_empty());
+        let id = random_ticket_id().unwrap();
+        assert!(id >= OPERATOR_TICKET_ID_BASE);
+    }
+}

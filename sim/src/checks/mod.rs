@@ -1,0 +1,6 @@
+//! Checkpoints with namespace digests, and the invariant checkers.
+
+pub mod checkpoint;
+pub mod invariants;
+
+pub use invariants::{Invariants, Violation};

@@ -1,0 +1,83 @@
+//! The raw shape of a scenario file as TOML, with spans kept on every value that is checked
+//! after parsing so an error can name its line.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    pub seed: u64,
+    pub duration_s: Spanned<u64>,
+    pub tick_ms: Option<Spanned<u64>>,
+    pub checkpoint_s: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub network: RawNetwork,
+    #[serde(default)]
+    pub workers: RawWorkers,
+    #[serde(default)]
+    pub invariants: RawInvariants,
+    pub hives: Spanned<Vec<RawHive>>,
+    #[serde(default)]
+    pub operators: Vec<RawOperator>,
+    #[serde(default)]
+    pub faults: Vec<RawFault>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    pub min_latency_ms: Option<Spanned<u64>>,
+    pub max_latency_ms: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkers {
+    pub heartbeat_ms: Option<Spanned<u64>>,
+    pub reconnect_base_ms: Option<Spanned<u64>>,
+    pub reconnect_cap_ms: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInvariants {
+    pub liveness_s: Option<Spanned<u64>>,
+    pub queen_memory_bytes: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHive {
+    pub name: Spanned<String>,
+    pub sites: Spanned<u32>,
+    pub site_capacity: Spanned<u32>,
+    /// Manifest overrides, in the manifest's own TOML shape (`[hives.manifest.hive]`...).
+    pub manifest: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOperator {
+    pub hive: Spanned<String>,
+    #[serde(default)]
+    pub at_s: Option<Spanned<f64>>,
+    pub script: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub at_s: Spanned<f64>,
+    pub kind: Spanned<String>,
+    pub host: Option<Spanned<String>>,
+    pub a: Option<Spanned<String>>,
+    pub b: Option<Spanned<String>>,
+    pub ms: Option<Spanned<u64>>,
+    pub rate: Option<Spanned<f64>>,
+    pub offset_ms: Option<Spanned<i64>>,
+    pub drift_ppm: Option<Spanned<i64>>,
+}
