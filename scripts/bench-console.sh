@@ -13,7 +13,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD=1
-if [[ ${1:-} == --no-build ]]; then BUILD=0; shift; fi
+case "${1:-}" in
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    --no-build) BUILD=0; shift ;;
+esac
 COUNT="${1:-1000}"
 shift || true
 

@@ -3,6 +3,8 @@
 #   1. fully provisioned: the end-to-end check (console + Secure9P, scripts/boot-qemu.sh --check);
 #   2. without a provisioning blob: serial says why and the console port hangs up;
 #   3. with a hive key but no console token: serial says why, the console port hangs up.
+#   4. optionally, with COHSH=<cohsh binary> and COHSH_SCRIPTS="<a.coh> ...": those operator
+#      scripts run against a provisioned boot (the run directory is cohsh's state directory).
 # Exits non-zero on the first failure, with the serial log of the failing boot.
 #
 #   scripts/qemu-e2e.sh [--no-build] [boot-qemu.sh options, e.g. --ninep-port 5640]
@@ -10,7 +12,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD=1
-if [[ ${1:-} == --no-build ]]; then BUILD=0; shift; fi
+case "${1:-}" in
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    --no-build) BUILD=0; shift ;;
+esac
 EXTRA=("$@")
 RUN="$(mktemp -d)"
 trap 'stop; rm -rf "$RUN"' EXIT
@@ -33,7 +38,7 @@ fail() {
 
 [[ $BUILD == 1 ]] && "$ROOT/scripts/build-image.sh" --quiet
 
-log "1/3 provisioned boot: end-to-end check"
+log "1. provisioned boot: end-to-end check"
 "$ROOT/scripts/boot-qemu.sh" --no-build --check --run-dir "$RUN/run" "${EXTRA[@]}" \
     || fail "end-to-end check"
 
@@ -45,7 +50,7 @@ port_args() {
     echo "--console-port $COHESIX_CONSOLE_PORT"
 }
 
-log "2/3 boot without provisioning: the network must stay closed"
+log "2. boot without provisioning: the network must stay closed"
 "$ROOT/scripts/boot-qemu.sh" --no-build --detach --no-provision --run-dir "$RUN/run" "${EXTRA[@]}" \
     >"$RUN/boot2.txt" || fail "boot without provisioning"
 grep -q 'cohesix: network closed: no provisioning blob' "$RUN/run/serial.log" \
@@ -55,7 +60,7 @@ grep -q 'cohesix> ' "$RUN/run/serial.log" || fail "no serial prompt"
 "$PROBE" closed $(port_args) || fail "console port answered without provisioning"
 stop
 
-log "3/3 boot without a console token: the console port must refuse"
+log "3. boot without a console token: the console port must refuse"
 "$ROOT/scripts/boot-qemu.sh" --no-build --detach --no-token --run-dir "$RUN/run" "${EXTRA[@]}" \
     >"$RUN/boot3.txt" || fail "boot without a token"
 grep -q 'cohesix: console port 31337 refused: no console-token provisioned' "$RUN/run/serial.log" \
@@ -64,5 +69,15 @@ grep -q 'cohesix: listening 9p=' "$RUN/run/serial.log" || fail "Secure9P is not 
 # shellcheck disable=SC2046
 "$PROBE" closed $(port_args) || fail "console port answered without a token"
 stop
+
+if [[ -n ${COHSH_SCRIPTS:-} ]]; then
+    [[ -x ${COHSH:-} ]] || fail "COHSH_SCRIPTS needs COHSH=<path to the cohsh binary>"
+    log "4. operator scripts through cohsh: $COHSH_SCRIPTS"
+    "$ROOT/scripts/boot-qemu.sh" --no-build --detach --run-dir "$RUN/run" "${EXTRA[@]}" \
+        >"$RUN/boot4.txt" || fail "provisioned boot for cohsh"
+    # shellcheck disable=SC2086
+    "$COHSH" --state-dir "$RUN/run" $COHSH_SCRIPTS || fail "cohsh scripts"
+    stop
+fi
 
 log "PASS"

@@ -40,4 +40,11 @@ pub trait Board {
 
     /// Moves frames; `true` if anything happened.
     fn poll_net(&mut self) -> bool;
+
+    /// Waits up to `max_us` for the NIC to signal when the machine can sleep; otherwise
+    /// returns at once and the loop keeps polling.
+    fn idle(&mut self, max_us: u64);
+
+    /// How the loop waits when there is nothing to do: `wfi` or `poll`.
+    fn idle_mode(&self) -> &'static str;
 }

@@ -27,6 +27,9 @@ use say::say;
 /// listeners kept ready. Bounds socket memory at 64 x 32 KiB.
 const SOCKETS_MAX: usize = 64;
 
+/// Longest idle wait: serial input and timers are noticed within this.
+const IDLE_MAX_US: u64 = 1_000;
+
 /// Entered from `_start` on the boot core at EL1, stack set, `.bss` zeroed, MMU off.
 #[no_mangle]
 extern "C" fn kernel_main(_boot_arg: u64) -> ! {
@@ -37,10 +40,11 @@ extern "C" fn kernel_main(_boot_arg: u64) -> ! {
     let heap = unsafe { heap::init() };
     let mut machine = platform::bring_up();
     say!(
-        "boot platform={} el={} heap={}MiB t_ms={}",
+        "boot platform={} el={} heap={}MiB idle={} t_ms={}",
         platform::NAME,
         arch::current_el(),
         heap >> 20,
+        machine.idle_mode(),
         machine.hal().now_ms()
     );
     let blob = machine.provision_blob();
@@ -135,12 +139,16 @@ fn serve<M: Board>(mut machine: M, plan: Plan, listening: Option<Listening>) -> 
     pump.banner(machine.hal());
     let mut events = Vec::new();
     loop {
-        machine.poll_net();
-        pump.turn(machine.hal());
-        machine.poll_net();
+        let mut busy = machine.poll_net();
+        let turn = pump.turn(machine.hal());
+        busy |= machine.poll_net();
+        busy |= turn.accepted > 0 || turn.bytes_in > 0 || turn.bytes_out > 0 || turn.hung_up > 0;
         // The hive keeps its own audit log (/log/queen.log); the event stream is for hosts
         // that record transcripts, which the image does not.
         events.clear();
         pump.drain_events(&mut events);
+        if !busy {
+            machine.idle(IDLE_MAX_US);
+        }
     }
 }

@@ -42,6 +42,10 @@ pub trait NetDevice {
 
     /// Queues one frame for transmission.
     fn transmit(&mut self, frame: &[u8]) -> Result<(), DeviceError>;
+
+    /// Lowers the device's interrupt after an idle wait it may have ended. Devices that are
+    /// only polled keep the default, which does nothing.
+    fn ack_interrupt(&mut self) {}
 }
 
 /// Frame counters kept by the adapter.

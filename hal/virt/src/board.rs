@@ -9,7 +9,8 @@ pub const FW_CFG_BASE: usize = 0x0902_0000;
 pub const VIRTIO_MMIO_BASE: usize = 0x0a00_0000;
 pub const VIRTIO_MMIO_STRIDE: usize = 0x200;
 pub const VIRTIO_MMIO_COUNT: usize = 32;
-/// GICv3 distributor and redistributors (unused: the image polls).
+/// GICv3 distributor and redistributors (`-M virt,gic-version=3`; the default GICv2 sits at
+/// the same distributor address and is not used).
 pub const GICD_BASE: usize = 0x0800_0000;
 pub const GICR_BASE: usize = 0x080a_0000;
 /// Start of RAM; its size is whatever `-m` gave.
@@ -20,4 +21,9 @@ pub const DEVICE_SPACE_END: usize = RAM_BASE;
 /// The address of virtio-mmio transport `slot`.
 pub const fn virtio_mmio_slot(slot: usize) -> usize {
     VIRTIO_MMIO_BASE + slot * VIRTIO_MMIO_STRIDE
+}
+
+/// The interrupt of the virtio-mmio transport at `base`: SPI 16 + slot, INTID 48 + slot.
+pub const fn virtio_mmio_intid(base: usize) -> u32 {
+    48 + ((base - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_STRIDE) as u32
 }

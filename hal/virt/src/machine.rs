@@ -8,8 +8,9 @@ use hal::{Clock, ConnId, Console, Entropy, Net, NetError, PeerAddr, Store, Store
 use hal_smoltcp::{NetDevice, SmolNet};
 
 use crate::entropy::BootEntropy;
+use crate::gic::{GicV3, VIRTUAL_TIMER_INTID};
 use crate::pl011::Pl011;
-use crate::timer::GenericTimer;
+use crate::timer::{wait_for_interrupt, GenericTimer};
 use crate::virtio::VirtioNic;
 
 /// Serial bytes taken per `console_read`, so a paste flood cannot stall a turn.
@@ -22,6 +23,8 @@ pub struct VirtHal<D: NetDevice = VirtioNic> {
     net: Option<SmolNet<D>>,
     entropy: BootEntropy,
     store: MemStore,
+    /// Present when idle waits can sleep; without it `idle` returns at once (polling).
+    gic: Option<GicV3>,
 }
 
 impl<D: NetDevice> VirtHal<D> {
@@ -33,6 +36,35 @@ impl<D: NetDevice> VirtHal<D> {
             net: None,
             entropy,
             store: MemStore::with_capacity(store_bytes),
+            gic: None,
+        }
+    }
+
+    /// Lets `idle` sleep on `gic`: the virtual timer and, if given, the NIC's interrupt wake
+    /// the core. Returns `false` (and keeps polling) if the GIC would not come up.
+    pub fn enable_wakeups(&mut self, mut gic: GicV3, nic_intid: Option<u32>) -> bool {
+        if !gic.init() {
+            return false;
+        }
+        gic.enable_ppi(VIRTUAL_TIMER_INTID);
+        if let Some(intid) = nic_intid {
+            gic.enable_spi(intid);
+        }
+        self.gic = Some(gic);
+        true
+    }
+
+    /// Waits until the NIC signals or `max_us` passes; serial input is noticed within
+    /// `max_us`. Without wake-ups enabled it returns at once.
+    pub fn idle(&mut self, max_us: u64) {
+        if self.gic.is_none() || self.uart.rx_ready() {
+            return;
+        }
+        self.timer.arm_wakeup(max_us);
+        wait_for_interrupt();
+        self.timer.disarm_wakeup();
+        if let Some(net) = self.net.as_mut() {
+            net.device_mut().ack_interrupt();
         }
     }
 

@@ -69,6 +69,11 @@ impl Pl011 {
         }
     }
 
+    /// Whether a received byte is waiting.
+    pub fn rx_ready(&self) -> bool {
+        self.regs.read32(FR) & FR_RXFE == 0
+    }
+
     /// The next received byte, if any. Bytes received with a line error are discarded, at
     /// most a FIFO's worth per call.
     pub fn read_byte(&mut self) -> Option<u8> {

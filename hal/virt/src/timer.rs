@@ -42,6 +42,21 @@ impl GenericTimer {
     }
 }
 
+impl GenericTimer {
+    /// Arms the virtual timer to signal `us` from now. With interrupts masked the signal is
+    /// never taken; it only ends a `wfi` (see `gic`).
+    pub fn arm_wakeup(&self, us: u64) {
+        let ticks = u128::from(us) * u128::from(self.freq) / 1_000_000;
+        let deadline = counter().saturating_add(u64::try_from(ticks).unwrap_or(u64::MAX));
+        set_virtual_timer(Some(deadline));
+    }
+
+    /// Stops the virtual timer (and lowers its interrupt).
+    pub fn disarm_wakeup(&self) {
+        set_virtual_timer(None);
+    }
+}
+
 impl Default for GenericTimer {
     fn default() -> Self {
         Self::new()
@@ -71,6 +86,36 @@ fn counter_frequency() -> u64 {
     // SAFETY: reading CNTFRQ_EL0 has no side effects.
     unsafe { core::arch::asm!("mrs {}, cntfrq_el0", out(reg) freq, options(nomem, nostack)) };
     freq & 0xffff_ffff
+}
+
+#[cfg(target_arch = "aarch64")]
+fn set_virtual_timer(deadline: Option<u64>) {
+    // SAFETY: programs this core's virtual timer, which nothing else uses.
+    unsafe {
+        match deadline {
+            Some(cval) => core::arch::asm!(
+                "msr cntv_cval_el0, {cval}",
+                "msr cntv_ctl_el0, {on}",
+                "isb",
+                cval = in(reg) cval,
+                on = in(reg) 1u64,
+                options(nomem, nostack),
+            ),
+            None => core::arch::asm!("msr cntv_ctl_el0, xzr", "isb", options(nomem, nostack)),
+        }
+    }
+}
+
+#[cfg(not(target_arch = "aarch64"))]
+fn set_virtual_timer(_deadline: Option<u64>) {}
+
+/// Waits for an interrupt to become pending (taken or not). Returns at once off target.
+pub fn wait_for_interrupt() {
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: `wfi` only waits; with interrupts masked, execution continues after it.
+    unsafe {
+        core::arch::asm!("dsb sy", "wfi", options(nomem, nostack))
+    };
 }
 
 /// Off target there is no counter: time stands at zero (host builds exist for unit tests).

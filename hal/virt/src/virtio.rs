@@ -107,6 +107,7 @@ type Raw = VirtIONetRaw<IdentityDma, MmioTransport<'static>, QUEUE_SIZE>;
 
 pub struct VirtioNic {
     raw: Raw,
+    base: usize,
     rx: Vec<Slot>,
     tx: Vec<Slot>,
     stats: NicStats,
@@ -127,14 +128,14 @@ pub unsafe fn probe_net(bases: impl Iterator<Item = usize>) -> Result<VirtioNic,
             continue;
         };
         if transport.device_type() == DeviceType::Network {
-            return VirtioNic::new(transport);
+            return VirtioNic::new(transport, base);
         }
     }
     Err(NicError::NotFound)
 }
 
 impl VirtioNic {
-    fn new(transport: MmioTransport<'static>) -> Result<Self, NicError> {
+    fn new(transport: MmioTransport<'static>, base: usize) -> Result<Self, NicError> {
         let mut raw = Raw::new(transport).map_err(|_| NicError::Init)?;
         let mut rx: Vec<Slot> = (0..QUEUE_SIZE).map(|_| Slot::new()).collect();
         for slot in &mut rx {
@@ -146,6 +147,7 @@ impl VirtioNic {
         let tx = (0..QUEUE_SIZE).map(|_| Slot::new()).collect();
         Ok(Self {
             raw,
+            base,
             rx,
             tx,
             stats: NicStats::default(),
@@ -154,6 +156,11 @@ impl VirtioNic {
 
     pub fn stats(&self) -> NicStats {
         self.stats
+    }
+
+    /// The transport window the device was found at.
+    pub fn mmio_base(&self) -> usize {
+        self.base
     }
 
     /// Takes back transmit slots the device has finished with.
@@ -213,6 +220,10 @@ impl NetDevice for VirtioNic {
         };
         self.repost(index);
         result
+    }
+
+    fn ack_interrupt(&mut self) {
+        self.raw.ack_interrupt();
     }
 
     fn can_transmit(&mut self) -> bool {

@@ -7,11 +7,14 @@ use alloc::vec::Vec;
 
 use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
 use hal_virt::board::{
-    virtio_mmio_slot, DEVICE_SPACE_END, FW_CFG_BASE, PL011_BASE, RAM_BASE, VIRTIO_MMIO_COUNT,
+    virtio_mmio_intid, virtio_mmio_slot, DEVICE_SPACE_END, FW_CFG_BASE, GICD_BASE, GICR_BASE,
+    PL011_BASE, RAM_BASE, VIRTIO_MMIO_COUNT,
 };
 use hal_virt::fwcfg::{FwCfg, FwCfgError, MmioFwCfg};
 use hal_virt::provision::{FW_CFG_NAME, PROVISION_MAX};
-use hal_virt::{probe_net, timer, BootEntropy, GenericTimer, NicError, Pl011, VirtHal, VirtioNic};
+use hal_virt::{
+    probe_net, timer, BootEntropy, GenericTimer, GicV3, NicError, Pl011, VirtHal, VirtioNic,
+};
 
 use crate::arch::mmu::MemKind;
 use crate::board::{BlobFault, Board, NetUp};
@@ -50,16 +53,23 @@ pub fn early_console() -> Pl011 {
 pub struct Machine {
     hal: VirtHal<VirtioNic>,
     nic: Result<VirtioNic, NicError>,
+    sleeps: bool,
 }
 
 pub fn bring_up() -> Machine {
     let mut uart = early_console();
     uart.init();
     let entropy = BootEntropy::new(None, timer::counter());
-    let hal = VirtHal::new(uart, GenericTimer::new(), entropy, STORE_BYTES);
+    let mut hal = VirtHal::new(uart, GenericTimer::new(), entropy, STORE_BYTES);
     // SAFETY: these are the virt machine's virtio-mmio windows, used by nothing else.
     let nic = unsafe { probe_net((0..VIRTIO_MMIO_COUNT).map(virtio_mmio_slot)) };
-    Machine { hal, nic }
+    let nic_intid = nic.as_ref().ok().map(|n| virtio_mmio_intid(n.mmio_base()));
+    // SAFETY: the virt machine's GIC frames, device memory; absent (GICv2) is detected.
+    let sleeps = match unsafe { GicV3::probe(GICD_BASE, GICR_BASE) } {
+        Some(gic) => hal.enable_wakeups(gic, nic_intid),
+        None => false,
+    };
+    Machine { hal, nic, sleeps }
 }
 
 impl Board for Machine {
@@ -112,5 +122,17 @@ impl Board for Machine {
 
     fn poll_net(&mut self) -> bool {
         self.hal.poll_net()
+    }
+
+    fn idle(&mut self, max_us: u64) {
+        self.hal.idle(max_us);
+    }
+
+    fn idle_mode(&self) -> &'static str {
+        if self.sleeps {
+            "wfi"
+        } else {
+            "poll"
+        }
     }
 }

@@ -291,7 +291,7 @@ fn check_views(pump: &Pump, found: &mut Vec<(&'static str, String)>) {
 }
 
 /// The agents' side of revocation: past a grace period for replies already in flight, a
-/// revoked worker's agent is not ONLINE and has no heartbeat acknowledged.
+/// revoked worker's agent has no further heartbeat acknowledged.
 fn revoked_agents(
     world: &World,
     hive: usize,
@@ -312,7 +312,9 @@ fn revoked_agents(
         let acked = view.stats.beats_acked;
         let baseline = memory.after_revoke.entry(id.clone()).or_insert(Some(acked));
         let grew = baseline.is_some_and(|b| acked > b);
-        if view.state == AgentState::Online || grew {
+        // An agent may still believe it is online (its stream stalled before the hang-up
+        // reached it); what must not happen is the Queen accepting anything from it.
+        if grew {
             found.push((
                 "nothing-after-revocation",
                 format!("{id} acted after revocation"),

@@ -1,6 +1,7 @@
-//! Every scenario's transcript is a golden file under `golden/`, reviewed on change. Each
+//! Every scenario's transcript is a golden file in this folder, reviewed on change. Each
 //! test runs its scenario twice and requires byte-identical transcripts, no invariant
-//! violation and every `EXPECT` met.
+//! violation and every `EXPECT` met. (The test lives beside its snapshots, as a test target
+//! of `cohesix-sim`, so `cargo insta` finds pending snapshots here.)
 
 use cohesix_sim::{run, Outcome, RunOptions, Scenario};
 use std::path::PathBuf;
@@ -43,7 +44,7 @@ fn golden(name: &str) {
         first.summary.lines
     );
     insta::with_settings!({
-        snapshot_path => "../../golden",
+        snapshot_path => ".",
         prepend_module_to_snapshot => false,
         omit_expression => true,
     }, {
