@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The project's test command. Runs every check CI runs, in order, each under a clear header:
-# formatting, lints, the workspace tests, the no_std link proof, a bounded fuzz session and a
-# compile check of the benchmarks. Every stage runs even after a failure, so one run reports
-# everything; the script exits non-zero if any stage failed.
+# formatting, lints, the workspace tests with every insta snapshot checked (the simulator's
+# golden transcripts, the dashboard's frames), the no_std link proof, a bounded fuzz session,
+# a compile check of the benchmarks, the QEMU virt image end to end (with the cohsh smoke pack
+# and its parity against the simulator and a hosted hive), and the Pi 4 image's smoke boot.
+# Every stage runs even after a failure, so one run reports everything; the script exits
+# non-zero if any stage failed.
 #
-#   scripts/test.sh            everything (what CI runs)
+#   scripts/test.sh              everything (what CI runs)
+#   scripts/test.sh test image   only the named stages
 #   SKIP_FUZZ=1 scripts/test.sh  skip the fuzz stage for a quick local run (ignored when CI is set)
+#
+# The image stages install Debian's bare-metal Rust toolchain and QEMU when they are missing
+# (as root), and need the host ports 31337 and 564 free.
 #
 # To add a stage: write a `stage_<name>` function below, list it in STAGES, and name any cargo
 # tool it needs in `ensure_tools` (scripts/setup.sh installs it).
@@ -66,6 +73,9 @@ ensure_tools() {
     if fuzz_enabled && [[ -x scripts/fuzz.sh ]] && ! cargo fuzz --version >/dev/null 2>&1; then
         missing+=(cargo-fuzz)
     fi
+    if ! cargo insta --version >/dev/null 2>&1; then
+        missing+=(cargo-insta)
+    fi
     if [[ ${#missing[@]} -gt 0 ]]; then
         log "installing missing tools: ${missing[*]}"
         bash scripts/setup.sh "${missing[@]}"
@@ -84,8 +94,10 @@ stage_clippy() {
 }
 
 stage_test() {
-    # The output is shown in full (CI reads the `test result:` lines) and kept for the summary.
-    cargo test --workspace 2>&1 | tee "$TEST_LOG"
+    # `cargo insta test` runs `cargo test` and then fails on any snapshot that differs, is new,
+    # or is no longer referenced by a test. The output is shown in full (CI reads the
+    # `test result:` lines) and kept for the summary.
+    cargo insta test --workspace --check --unreferenced=reject 2>&1 | tee "$TEST_LOG"
 }
 
 stage_nostd() {
@@ -111,7 +123,25 @@ stage_bench() {
     cargo build --workspace --benches --profile test
 }
 
-STAGES=(fmt clippy test nostd fuzz bench)
+stage_image() {
+    # The QEMU virt image: three boots (provisioned, no blob, no token), then the smoke pack
+    # through cohsh on a fourth, whose ACK/ERR lines must match the simulator's and a hosted
+    # hive's (scripts/pack-parity.sh).
+    cargo build -p cohsh
+    local out="$WORK/qemu-smoke.out" target="${CARGO_TARGET_DIR:-target}"
+    [[ $target == /* ]] || target="$ROOT/$target"
+    COHSH="$target/debug/cohsh" \
+        COHSH_SCRIPTS=hosttools/cohsh/packs/smoke.coh COHSH_OUT="$out" \
+        scripts/qemu-e2e.sh
+    scripts/pack-parity.sh --also "$out"
+}
+
+stage_pi4() {
+    # The Pi 4 image on QEMU raspi4b: the serial banner and prompt.
+    scripts/boot-pi4.sh --qemu
+}
+
+STAGES=(fmt clippy test nostd fuzz bench image pi4)
 
 # ---------------------------------------------------------------------------------------------
 
@@ -158,7 +188,13 @@ main() {
     ensure_toolchain
     ensure_tools
     local name
-    for name in "${STAGES[@]}"; do
+    local stages=("$@")
+    [[ ${#stages[@]} -eq 0 ]] && stages=("${STAGES[@]}")
+    for name in "${stages[@]}"; do
+        if ! declare -F "stage_$name" >/dev/null; then
+            log "no stage named '$name'; stages: ${STAGES[*]}"
+            exit 2
+        fi
         run_stage "$name"
     done
     printf '\n==================== summary ====================\n'
