@@ -78,6 +78,11 @@ fn multihive_3x1k() {
 }
 
 #[test]
+fn smoke_pack() {
+    golden("smoke-pack");
+}
+
+#[test]
 fn another_seed_tells_another_story() {
     let scenario = scenario("budget-revocation");
     let a = run_seed(&scenario, None);

@@ -5,6 +5,8 @@
 #   3. with a hive key but no console token: serial says why, the console port hangs up.
 #   4. optionally, with COHSH=<cohsh binary> and COHSH_SCRIPTS="<a.coh> ...": those operator
 #      scripts run against a provisioned boot (the run directory is cohsh's state directory).
+#      With COHSH_OUT=<file>, cohsh's output for smoke.coh is also saved there, for
+#      `scripts/pack-parity.sh --also <file>`.
 # Exits non-zero on the first failure, with the serial log of the failing boot.
 #
 #   scripts/qemu-e2e.sh [--no-build] [boot-qemu.sh options, e.g. --ninep-port 5640]
@@ -75,8 +77,13 @@ if [[ -n ${COHSH_SCRIPTS:-} ]]; then
     log "4. operator scripts through cohsh: $COHSH_SCRIPTS"
     "$ROOT/scripts/boot-qemu.sh" --no-build --detach --run-dir "$RUN/run" "${EXTRA[@]}" \
         >"$RUN/boot4.txt" || fail "provisioned boot for cohsh"
-    # shellcheck disable=SC2086
-    "$COHSH" --state-dir "$RUN/run" $COHSH_SCRIPTS || fail "cohsh scripts"
+    for script in $COHSH_SCRIPTS; do
+        if [[ -n ${COHSH_OUT:-} && $(basename "$script") == smoke.coh ]]; then
+            "$COHSH" --state-dir "$RUN/run" "$script" | tee "$COHSH_OUT" || fail "cohsh $script"
+        else
+            "$COHSH" --state-dir "$RUN/run" "$script" || fail "cohsh $script"
+        fi
+    done
     stop
 fi
 

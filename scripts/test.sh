@@ -87,6 +87,9 @@ ensure_tools() {
 
 stage_fmt() {
     cargo fmt --all -- --check
+    # The image and its host probe are separate Cargo projects outside the workspace.
+    (cd kernel-image && cargo fmt -- --check)
+    (cd kernel-image/probe && cargo fmt -- --check)
 }
 
 stage_clippy() {

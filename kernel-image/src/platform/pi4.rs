@@ -123,7 +123,8 @@ impl Board for Machine {
         let now = hal::Clock::now_us(&self.hal);
         let mut net = SmolNet::new(nic, config, now).map_err(|e| format!("{e:?}"))?;
         for &port in ports {
-            net.listen(port).map_err(|e| format!("port {port}: {e:?}"))?;
+            net.listen(port)
+                .map_err(|e| format!("port {port}: {e:?}"))?;
         }
         let mac = hal_smoltcp::NetDevice::mac(net.device());
         self.hal.attach_net(net);

@@ -65,7 +65,10 @@ pub struct RawOperator {
     pub hive: Spanned<String>,
     #[serde(default)]
     pub at_s: Option<Spanned<f64>>,
-    pub script: Spanned<String>,
+    /// The script inline; exactly one of `script` and `script_file` is given.
+    pub script: Option<Spanned<String>>,
+    /// A `.coh` file, relative to the scenario file (so packs run unchanged here and in cohsh).
+    pub script_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -69,7 +69,8 @@ pub struct OperatorSpec {
     pub hive: usize,
     pub at_us: u64,
     pub steps: Vec<Step>,
-    /// Scenario-file line of script line 1, so replies can point at the file.
+    /// Scenario-file line of script line 1, so replies can point at the file (1 for a
+    /// `script_file`, whose lines are its own).
     pub first_line: usize,
 }
 
@@ -172,9 +173,15 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 impl Scenario {
-    /// Parses and validates scenario text; `origin` names it in errors (a path).
+    /// Parses and validates scenario text; `origin` names it in errors. Text not read from
+    /// a file has nothing for `script_file` to be relative to, so it may not use one.
     pub fn parse(src: &str, origin: &str) -> Result<Self, ScenarioError> {
-        validate::parse(src, origin)
+        validate::parse(src, origin, None)
+    }
+
+    /// Like `parse`, for text whose `script_file` paths are relative to `dir`.
+    pub fn parse_in(src: &str, origin: &str, dir: &Path) -> Result<Self, ScenarioError> {
+        validate::parse(src, origin, Some(dir))
     }
 
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
@@ -185,7 +192,7 @@ impl Scenario {
             field: String::new(),
             message: format!("cannot read: {e}"),
         })?;
-        Self::parse(&src, &origin)
+        Self::parse_in(&src, &origin, path.parent().unwrap_or(Path::new(".")))
     }
 
     /// Total workers the sites can host.

@@ -88,3 +88,52 @@ fn errors_name_the_line_and_field() {
     let e = error_of(&GOOD.replace("at_s = 20", "at_s = 90"));
     assert!(e.message.contains("past the end"), "{e}");
 }
+
+/// `GOOD` with its inline script replaced by `script_file = "<file>"`.
+fn with_script_file(file: &str) -> String {
+    let start = GOOD.find("script = \"\"\"").unwrap();
+    let end = GOOD[start..].find("\"\"\"\n\n").unwrap() + start + 4;
+    format!(
+        "{}script_file = \"{file}\"\n{}",
+        &GOOD[..start],
+        &GOOD[end..]
+    )
+}
+
+#[test]
+fn a_script_file_is_read_relative_to_the_scenario() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let src = with_script_file("../hosttools/cohsh/packs/smoke.coh");
+    let s = Scenario::parse_in(&src, "t.toml", &dir).unwrap();
+    assert_eq!(s.operators[0].first_line, 1);
+    assert!(s.operators[0].steps.len() > 20);
+
+    let e = Scenario::parse(&src, "t.toml").unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (16, "operators.script_file"));
+
+    let e = Scenario::parse_in(&with_script_file("no-such.coh"), "t.toml", &dir).unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (16, "operators.script_file"));
+    assert!(e.message.contains("cannot read"), "{e}");
+}
+
+#[test]
+fn a_bad_script_file_names_its_own_line() {
+    let dir = std::env::temp_dir().join(format!("cohesix-sim-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("bad.coh"), "ping\nEXPECT OK\nEXPECT MAYBE\n").unwrap();
+    let e = Scenario::parse_in(&with_script_file("bad.coh"), "t.toml", &dir).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!((e.line, e.field.as_str()), (3, "operators.script_file"));
+    assert!(e.origin.ends_with("bad.coh"), "{e}");
+}
+
+#[test]
+fn an_operator_needs_exactly_one_script() {
+    let both = GOOD.replace("script = \"\"\"", "script_file = \"x.coh\"\nscript = \"\"\"");
+    let e = error_of(&both);
+    assert_eq!((e.line, e.field.as_str()), (16, "operators.script_file"));
+    assert!(e.message.contains("not both"), "{e}");
+
+    let e = error_of(&with_script_file("x.coh").replace("script_file = \"x.coh\"\n", ""));
+    assert_eq!((e.line, e.field.as_str()), (14, "operators.script"));
+}

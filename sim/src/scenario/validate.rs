@@ -4,8 +4,10 @@
 use super::file::{RawFault, RawHive, RawNetwork, RawOperator, RawScenario, RawWorkers};
 use super::{Fault, FaultAction, HiveSpec, OperatorSpec, Scenario, ScenarioError};
 use manifest::Manifest;
+use cohscript::Step;
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::path::Path;
 use toml::Spanned;
 
 /// Simulated machines per run: turmoil's cost grows steeply with hosts.
@@ -16,6 +18,9 @@ pub const PROVISION_PORT: u16 = 7000;
 struct Ctx<'a> {
     src: &'a str,
     origin: &'a str,
+    /// The scenario file's folder, which `script_file` paths are relative to; `None` for
+    /// text that was not read from a file.
+    dir: Option<&'a Path>,
 }
 
 impl Ctx<'_> {
@@ -72,8 +77,12 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn parse(src: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-    let ctx = Ctx { src, origin };
+pub(super) fn parse(
+    src: &str,
+    origin: &str,
+    dir: Option<&Path>,
+) -> Result<Scenario, ScenarioError> {
+    let ctx = Ctx { src, origin, dir };
     let raw: RawScenario = toml::from_str(src).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         ctx.err(span, "", e.message().trim().to_string())
@@ -272,23 +281,75 @@ fn operator(
         Some(v) => ctx.seconds(v, "operators.at_s", duration_us)?,
         None => 0,
     };
-    let span = op.script.span();
-    let opens_on_own_line = ctx.src[span.start.min(ctx.src.len())..]
-        .strip_prefix("\"\"\"")
-        .or_else(|| ctx.src[span.start.min(ctx.src.len())..].strip_prefix("'''"))
-        .is_some_and(|rest| rest.starts_with('\n') || rest.starts_with("\r\n"));
-    let first_line = ctx.line(span.clone()) + usize::from(opens_on_own_line);
-    let steps = cohscript::parse_script(op.script.get_ref()).map_err(|e| ScenarioError {
-        origin: ctx.origin.to_string(),
-        line: first_line + e.line.saturating_sub(1),
-        field: "operators.script".to_string(),
-        message: e.message.clone(),
-    })?;
+    let (steps, first_line) = match (&op.script, &op.script_file) {
+        (Some(script), None) => inline_script(ctx, script)?,
+        (None, Some(file)) => (script_file(ctx, file)?, 1),
+        (Some(_), Some(file)) => {
+            return Err(ctx.err(
+                file.span(),
+                "operators.script_file",
+                "give `script` or `script_file`, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(ctx.err(
+                op.hive.span(),
+                "operators.script",
+                "needs `script` or `script_file`",
+            ))
+        }
+    };
     Ok(OperatorSpec {
         hive,
         at_us,
         steps,
         first_line,
+    })
+}
+
+/// Steps of a script written in the scenario file, and the file line of its line 1.
+fn inline_script(
+    ctx: &Ctx<'_>,
+    script: &Spanned<String>,
+) -> Result<(Vec<Step>, usize), ScenarioError> {
+    let span = script.span();
+    let opens_on_own_line = ctx.src[span.start.min(ctx.src.len())..]
+        .strip_prefix("\"\"\"")
+        .or_else(|| ctx.src[span.start.min(ctx.src.len())..].strip_prefix("'''"))
+        .is_some_and(|rest| rest.starts_with('\n') || rest.starts_with("\r\n"));
+    let first_line = ctx.line(span.clone()) + usize::from(opens_on_own_line);
+    let steps = cohscript::parse_script(script.get_ref()).map_err(|e| ScenarioError {
+        origin: ctx.origin.to_string(),
+        line: first_line + e.line.saturating_sub(1),
+        field: "operators.script".to_string(),
+        message: e.message.clone(),
+    })?;
+    Ok((steps, first_line))
+}
+
+/// Steps of a `.coh` file; a parse error names the `.coh` file and its own line.
+fn script_file(ctx: &Ctx<'_>, file: &Spanned<String>) -> Result<Vec<Step>, ScenarioError> {
+    const FIELD: &str = "operators.script_file";
+    let Some(dir) = ctx.dir else {
+        return Err(ctx.err(
+            file.span(),
+            FIELD,
+            "only a scenario read from a file can name a script file",
+        ));
+    };
+    let path = dir.join(file.get_ref());
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        ctx.err(
+            file.span(),
+            FIELD,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    cohscript::parse_script(&text).map_err(|e| ScenarioError {
+        origin: path.display().to_string(),
+        line: e.line,
+        field: FIELD.to_string(),
+        message: e.message.clone(),
     })
 }
 
