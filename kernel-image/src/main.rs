@@ -30,7 +30,9 @@ const SOCKETS_MAX: usize = 64;
 /// Longest idle wait: serial input and timers are noticed within this.
 const IDLE_MAX_US: u64 = 1_000;
 
-/// Entered from `_start` on the boot core at EL1, stack set, `.bss` zeroed, MMU off.
+/// Entered from `_start` on the boot core at EL1, stack set, `.bss` zeroed, MMU off. (As an
+/// seL4 root task the image is entered at `platform::sel4`'s `cohesix_sel4_main` instead.)
+#[cfg(not(feature = "sel4"))]
 #[no_mangle]
 extern "C" fn kernel_main(_boot_arg: u64) -> ! {
     // SAFETY: first thing on the only running core; the platform map keeps the image normal
@@ -38,7 +40,12 @@ extern "C" fn kernel_main(_boot_arg: u64) -> ! {
     unsafe { arch::mmu::enable(platform::memory_kind) };
     // SAFETY: once, after the MMU, before any allocation.
     let heap = unsafe { heap::init() };
-    let mut machine = platform::bring_up();
+    run(platform::bring_up(), heap)
+}
+
+/// The platform-independent boot once memory and the heap (`heap` bytes) are usable: boot
+/// lines, provisioning, the network, then the serve loop.
+fn run<M: Board>(mut machine: M, heap: usize) -> ! {
     say!(
         "boot platform={} el={} heap={}MiB idle={} t_ms={}",
         platform::NAME,

@@ -1,7 +1,12 @@
-//! AArch64 start-up: the entry point, exception vectors and the identity-mapped MMU.
+//! AArch64 start-up: the entry point, exception vectors and the identity-mapped MMU. As an
+//! seL4 root task none of them exist: the kernel owns the vectors and the address space and
+//! `hal_sel4::rt` provides the entry point.
 
+#[cfg(not(feature = "sel4"))]
 pub mod boot;
+#[cfg(not(feature = "sel4"))]
 pub mod exceptions;
+#[cfg(not(feature = "sel4"))]
 pub mod mmu;
 
 /// Waits forever with the core idle; what a fatal error ends in.
@@ -13,9 +18,16 @@ pub fn park() -> ! {
 }
 
 /// The exception level the image runs at (1 after `_start` has dropped from EL2).
+#[cfg(not(feature = "sel4"))]
 pub fn current_el() -> u64 {
     let el: u64;
     // SAFETY: reading CurrentEL has no side effects.
     unsafe { core::arch::asm!("mrs {}, CurrentEL", out(reg) el, options(nomem, nostack)) };
     (el >> 2) & 3
+}
+
+/// An seL4 root task is a user thread: EL0, where CurrentEL cannot be read.
+#[cfg(feature = "sel4")]
+pub fn current_el() -> u64 {
+    0
 }

@@ -129,7 +129,10 @@ fn a_bad_script_file_names_its_own_line() {
 
 #[test]
 fn an_operator_needs_exactly_one_script() {
-    let both = GOOD.replace("script = \"\"\"", "script_file = \"x.coh\"\nscript = \"\"\"");
+    let both = GOOD.replace(
+        "script = \"\"\"",
+        "script_file = \"x.coh\"\nscript = \"\"\"",
+    );
     let e = error_of(&both);
     assert_eq!((e.line, e.field.as_str()), (16, "operators.script_file"));
     assert!(e.message.contains("not both"), "{e}");

@@ -3,8 +3,8 @@
 
 use super::file::{RawFault, RawHive, RawNetwork, RawOperator, RawScenario, RawWorkers};
 use super::{Fault, FaultAction, HiveSpec, OperatorSpec, Scenario, ScenarioError};
-use manifest::Manifest;
 use cohscript::Step;
+use manifest::Manifest;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::Path;
