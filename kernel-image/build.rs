@@ -23,6 +23,11 @@ fn main() {
             panic!("several platform features {many:?}: use --no-default-features --features <one>")
         }
     };
+    // The aws image is a UEFI application: PE/COFF from lld-link, no linker script.
+    if platform == "aws" {
+        println!("cargo:rerun-if-changed=build.rs");
+        return;
+    }
     let dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let script = format!("{dir}/link/{platform}.ld");
     // Only the bare-metal image is linked with it; build scripts and host tools are not.

@@ -9,7 +9,8 @@
 #   scripts/boot-aws.sh --steps [--bucket B] [--region R]
 #                                             print the AWS CLI steps for DIR/cohesix-aws.raw
 #   scripts/boot-aws.sh --qemu [--timeout S]  boot the disk under QEMU virt with UEFI firmware
-#                                             (qemu-efi-aarch64) and show its serial output;
+#                                             (qemu-efi-aarch64), show its serial output and
+#                                             check for the banner and prompt (PASS/FAIL);
 #                                             QEMU has no ENA, so this checks the UEFI path only
 #
 # The disk: 64 MiB, GPT, one EFI system partition (FAT32, type EF00) from 1 MiB on. Needs
@@ -27,7 +28,7 @@ REGION="us-east-1"
 DISK_MIB=64
 ESP_OFFSET=$((1024 * 1024))
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 log() { printf '[boot-aws] %s\n' "$*" >&2; }
 
 while [[ $# -gt 0 ]]; do
@@ -143,6 +144,13 @@ qemu_boot() {
     wait "$pid" 2>/dev/null || true
     log "serial output ($log_file):"
     tr -d '\r' < "$log_file" | sed 's/\x1b\[[0-9;=?]*[a-zA-Z]//g' | grep -v '^\s*$' | tail -n 30 | sed 's/^/  | /'
+    # The image's own lines: the banner and the prompt after ExitBootServices.
+    if grep -q 'platform=aws' "$log_file" && grep -q 'cohesix> ' "$log_file"; then
+        log "PASS: banner and prompt"
+    else
+        log "FAIL: no 'platform=aws' banner and 'cohesix> ' prompt"
+        return 1
+    fi
 }
 
 if [[ $STEPS == 1 ]]; then

@@ -11,7 +11,9 @@
 # Output, under $COHESIX_IMAGE_DIR (default target/image):
 #   cohesix-<platform>.elf   the linked image (QEMU boots it with -kernel)
 #   cohesix-<platform>.bin   the flat binary of its loadable sections (firmware loaders)
-# and the sizes of both. Cargo's own files go to $CARGO_TARGET_DIR (default target/kernel-image).
+# and the sizes of both; for aws instead cohesix-aws.efi, a UEFI application built for
+# aarch64-unknown-uefi and linked by lld-link. sel4 needs SEL4_BUILD_DIR (an seL4 build).
+# Cargo's own files go to $CARGO_TARGET_DIR (default target/kernel-image).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +40,16 @@ case "$PLATFORM" in
 esac
 
 log() { [[ $QUIET == 1 ]] || printf '[build-image] %s\n' "$*"; }
+
+LINKER=ld.lld
+if [[ $PLATFORM == aws ]]; then
+    TARGET=aarch64-unknown-uefi
+    LINKER=lld-link
+fi
+if [[ $PLATFORM == sel4 && -z "${SEL4_BUILD_DIR:-}" ]]; then
+    echo "build-image: --platform sel4 needs SEL4_BUILD_DIR (see docs/hardware-platforms.md)" >&2
+    exit 2
+fi
 
 # Debian's packages install plain /usr/bin/rustc and /usr/bin/cargo; rustup proxies earlier on
 # PATH must not shadow them.
@@ -81,13 +93,20 @@ log "platform=$PLATFORM profile=$PROFILE target=$TARGET"
 cargo_args=(build --manifest-path "$ROOT/kernel-image/Cargo.toml" --target "$TARGET"
     -Z build-std=core,alloc -Z build-std-features=compiler-builtins-mem
     --no-default-features --features "$PLATFORM"
-    --config "target.$TARGET.linker=\"ld.lld\"")
+    --config "target.$TARGET.linker=\"$LINKER\"")
 [[ $PROFILE == release ]] && cargo_args+=(--release)
 [[ $QUIET == 1 ]] && cargo_args+=(--quiet)
 
 # RUSTC_BOOTSTRAP lets the stable Debian toolchain take -Z build-std.
 env -u RUSTUP_TOOLCHAIN RUSTC_BOOTSTRAP=1 RUSTC="$DEB_RUSTC" RUSTDOC=/usr/bin/rustdoc \
     "$DEB_CARGO" "${cargo_args[@]}"
+
+if [[ $PLATFORM == aws ]]; then
+    EFI="$OUT_DIR/cohesix-aws.efi"
+    cp "$CARGO_TARGET_DIR/$TARGET/$PROFILE/cohesix-image.efi" "$EFI"
+    echo "image: $EFI ($(stat -c %s "$EFI") bytes, UEFI application)"
+    exit 0
+fi
 
 ELF_SRC="$CARGO_TARGET_DIR/$TARGET/$PROFILE/cohesix-image"
 ELF="$OUT_DIR/cohesix-$PLATFORM.elf"

@@ -1,4 +1,5 @@
-//! The global allocator: talc over the region the linker script reserves after the stack.
+//! The global allocator: talc over the region the linker script reserves after the stack, or,
+//! in a UEFI application (PE/COFF, no linker script), over a static array.
 
 use talc::source::Manual;
 use talc::TalcLock;
@@ -6,19 +7,35 @@ use talc::TalcLock;
 #[global_allocator]
 static ALLOCATOR: TalcLock<spinning_top::RawSpinlock, Manual> = TalcLock::new(Manual);
 
+#[cfg(not(feature = "aws"))]
 extern "C" {
     static mut __heap_start: u8;
     static mut __heap_end: u8;
 }
+
+#[cfg(feature = "aws")]
+const HEAP_BYTES: usize = 128 << 20;
+
+#[cfg(feature = "aws")]
+#[repr(C, align(4096))]
+struct Arena([u8; HEAP_BYTES]);
+
+#[cfg(feature = "aws")]
+static mut HEAP: Arena = Arena([0; HEAP_BYTES]);
 
 /// Hands the heap region to the allocator; returns its size in bytes.
 ///
 /// # Safety
 /// Call once, after the MMU maps the heap as normal memory and before the first allocation.
 pub unsafe fn init() -> usize {
-    let start = core::ptr::addr_of_mut!(__heap_start);
-    let end = core::ptr::addr_of_mut!(__heap_end);
-    let size = end as usize - start as usize;
+    #[cfg(not(feature = "aws"))]
+    let (start, size) = {
+        let start = core::ptr::addr_of_mut!(__heap_start);
+        let end = core::ptr::addr_of_mut!(__heap_end);
+        (start, end as usize - start as usize)
+    };
+    #[cfg(feature = "aws")]
+    let (start, size) = (core::ptr::addr_of_mut!(HEAP.0) as *mut u8, HEAP_BYTES);
     // SAFETY: the linker reserves [start, end) for the heap alone and nothing else uses it.
     let claimed = unsafe { ALLOCATOR.lock().claim(start, size) };
     if claimed.is_some() {

@@ -31,8 +31,8 @@ const SOCKETS_MAX: usize = 64;
 const IDLE_MAX_US: u64 = 1_000;
 
 /// Entered from `_start` on the boot core at EL1, stack set, `.bss` zeroed, MMU off. (As an
-/// seL4 root task the image is entered at `platform::sel4`'s `cohesix_sel4_main` instead.)
-#[cfg(not(feature = "sel4"))]
+/// seL4 root task or a UEFI application the platform module has the entry instead.)
+#[cfg(not(any(feature = "sel4", feature = "aws")))]
 #[no_mangle]
 extern "C" fn kernel_main(_boot_arg: u64) -> ! {
     // SAFETY: first thing on the only running core; the platform map keeps the image normal

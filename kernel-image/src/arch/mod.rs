@@ -1,12 +1,13 @@
 //! AArch64 start-up: the entry point, exception vectors and the identity-mapped MMU. As an
-//! seL4 root task none of them exist: the kernel owns the vectors and the address space and
-//! `hal_sel4::rt` provides the entry point.
+//! seL4 root task none of them exist (the kernel owns the vectors and the address space and
+//! `hal_sel4::rt` provides the entry point), nor as a UEFI application (the firmware's map
+//! and vectors stay; `efi_main` is the entry).
 
-#[cfg(not(feature = "sel4"))]
+#[cfg(not(any(feature = "sel4", feature = "aws")))]
 pub mod boot;
-#[cfg(not(feature = "sel4"))]
+#[cfg(not(any(feature = "sel4", feature = "aws")))]
 pub mod exceptions;
-#[cfg(not(feature = "sel4"))]
+#[cfg(not(any(feature = "sel4", feature = "aws")))]
 pub mod mmu;
 
 /// Waits forever with the core idle; what a fatal error ends in.

@@ -190,8 +190,6 @@ impl Store for Sel4Hal {
     }
 }
 
-impl hal::Hal for Sel4Hal {}
-
 pub struct Machine {
     hal: Sel4Hal,
 }
