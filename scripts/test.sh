@@ -3,7 +3,8 @@
 # formatting, lints, the workspace tests with every insta snapshot checked (the simulator's
 # golden transcripts, the dashboard's frames), the no_std link proof, a bounded fuzz session,
 # a compile check of the benchmarks, the QEMU virt image end to end (with the cohsh smoke pack
-# and its parity against the simulator and a hosted hive), and the Pi 4 image's smoke boot.
+# and its parity against the simulator and a hosted hive), and the Pi 4 and AWS (UEFI)
+# images' smoke boots.
 # Every stage runs even after a failure, so one run reports everything; the script exits
 # non-zero if any stage failed.
 #
@@ -144,7 +145,13 @@ stage_pi4() {
     scripts/boot-pi4.sh --qemu
 }
 
-STAGES=(fmt clippy test nostd fuzz bench image pi4)
+stage_aws() {
+    # The AWS profile as a UEFI application on a GPT disk, under QEMU + EDK2: the banner and
+    # prompt (QEMU has no ENA, so this checks the UEFI path, not the NIC).
+    scripts/boot-aws.sh --qemu --timeout 120
+}
+
+STAGES=(fmt clippy test nostd fuzz bench image pi4 aws)
 
 # ---------------------------------------------------------------------------------------------
 
