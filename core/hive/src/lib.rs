@@ -10,7 +10,6 @@ extern crate std;
 mod audit;
 mod auth;
 mod budget;
-mod control;
 pub mod ctl;
 mod cut;
 mod events;
@@ -70,7 +69,7 @@ pub struct Hive {
     lifecycle: Lifecycle,
     pressure: Pressure,
     binds: Vec<(String, String)>,
-    idempotency: control::IdempotencyCache,
+    idempotency: ctl::IdempotencyCache,
     writer_epoch: u64,
     events: VecDeque<Event>,
     events_dropped: u64,
@@ -85,7 +84,7 @@ impl Hive {
     pub fn new(manifest: Manifest, keys: Keyring, now_ms: u64) -> Self {
         let audit = AuditLog::new(manifest.hive.log_ring_bytes as usize);
         let revoked = RevocationSet::new(manifest.ticket.revocations_max as usize);
-        let idempotency = control::IdempotencyCache::new(manifest.hive.idempotency_window as usize);
+        let idempotency = ctl::IdempotencyCache::new(manifest.hive.idempotency_window as usize);
         let mut hive = Self {
             fingerprint: manifest.fingerprint(),
             manifest,

@@ -85,7 +85,7 @@ impl Hive {
     }
 
     fn queue_command(&mut self, id: &str, line: &[u8]) -> Result<usize, Refusal> {
-        if line.len() > crate::control::WORKER_COMMANDS_BYTES / 4 {
+        if line.len() > crate::ctl::WORKER_COMMANDS_BYTES / 4 {
             return Err(Refusal::new(Error::TooBig, "command-too-big"));
         }
         if !well_formed(line) || line.first().is_some_and(|b| *b >= 0xa0) {

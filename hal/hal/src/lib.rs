@@ -16,11 +16,17 @@ pub const CONSOLE_PORT: u16 = 31337;
 /// TCP port of Secure9P.
 pub const NINEP_PORT: u16 = 564;
 
-/// Monotonic time since boot. No wall clock reaches the core.
+/// Monotonic time since boot, and the wall clock when the machine has one.
 pub trait Clock {
     fn now_us(&self) -> u64;
     fn now_ms(&self) -> u64 {
         self.now_us() / 1000
+    }
+    /// Milliseconds since the Unix epoch, if this machine knows them (hosted: system time;
+    /// simulator: a virtual epoch; metal: provisioned time). The pump reads it once at boot to
+    /// anchor hive time, so ticket lifetimes mean the same across restarts (interfaces §5.4).
+    fn wall_ms(&self) -> Option<u64> {
+        None
     }
 }
 
@@ -77,12 +83,28 @@ pub enum StoreError {
     Io,
 }
 
-/// Small persistent key/value store plus append logs (spool, settings, CAS staging).
+/// Small persistent key/value store plus append-only record logs (the Queen journal, spool,
+/// settings, CAS staging). Every write is durable when it returns `Ok`; a write that returns an
+/// error changed nothing. Records of a log have absolute indices from 0 that never change,
+/// even after older records are trimmed.
 pub trait Store {
     /// Copies the value of `key` into `out`, returning its length, or `None` if absent.
     fn store_get(&self, key: &str, out: &mut alloc::vec::Vec<u8>) -> Option<usize>;
     fn store_put(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Appends one record to `log` as a whole: after a crash it is there entirely or not at all.
     fn store_append(&mut self, log: &str, record: &[u8]) -> Result<(), StoreError>;
+    /// Appends to `out` up to `max` records of `log`, starting at absolute index `from` (or at
+    /// the first kept record, if `from` was trimmed), and returns the index after the last one
+    /// read. A missing log reads as empty.
+    fn store_read(
+        &self,
+        log: &str,
+        from: u64,
+        max: usize,
+        out: &mut alloc::vec::Vec<alloc::vec::Vec<u8>>,
+    ) -> Result<u64, StoreError>;
+    /// Forgets the records of `log` before absolute index `before`; the rest keep their indices.
+    fn store_trim(&mut self, log: &str, before: u64) -> Result<(), StoreError>;
 }
 
 /// A whole machine as the pump sees it.

@@ -151,6 +151,27 @@ impl Store for StdStore {
             StdStore::Dir(dir) => append_file(dir, log, record).map_err(io_error),
         }
     }
+
+    fn store_read(
+        &self,
+        log: &str,
+        from: u64,
+        max: usize,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<u64, StoreError> {
+        let records = self.log(log);
+        let start = usize::try_from(from)
+            .unwrap_or(usize::MAX)
+            .min(records.len());
+        let before = out.len();
+        out.extend(records.into_iter().skip(start).take(max));
+        Ok(start as u64 + (out.len() - before) as u64)
+    }
+
+    fn store_trim(&mut self, _log: &str, _before: u64) -> Result<(), StoreError> {
+        // Trimming is an optimisation the directory format does not offer: records stay.
+        Ok(())
+    }
 }
 
 #[cfg(test)]

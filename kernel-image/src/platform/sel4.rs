@@ -188,6 +188,20 @@ impl Store for Sel4Hal {
     fn store_append(&mut self, log: &str, record: &[u8]) -> Result<(), StoreError> {
         self.store.store_append(log, record)
     }
+
+    fn store_read(
+        &self,
+        log: &str,
+        from: u64,
+        max: usize,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<u64, StoreError> {
+        self.store.store_read(log, from, max, out)
+    }
+
+    fn store_trim(&mut self, log: &str, before: u64) -> Result<(), StoreError> {
+        self.store.store_trim(log, before)
+    }
 }
 
 pub struct Machine {

@@ -13,10 +13,17 @@ use core::cell::RefCell;
 
 use crate::{Store, StoreError};
 
+/// One append log: the records kept and the absolute index of the first of them.
+#[derive(Debug, Default, Clone)]
+struct MemLog {
+    first: u64,
+    records: Vec<Vec<u8>>,
+}
+
 #[derive(Debug, Default)]
 struct StoreState {
     kv: BTreeMap<String, Vec<u8>>,
-    logs: BTreeMap<String, Vec<Vec<u8>>>,
+    logs: BTreeMap<String, MemLog>,
     /// Bytes in use: key and log names plus values and records.
     used: usize,
     capacity: Option<usize>,
@@ -74,7 +81,7 @@ impl MemStore {
             .borrow()
             .logs
             .get(log)
-            .cloned()
+            .map(|l| l.records.clone())
             .unwrap_or_default()
     }
 
@@ -128,8 +135,45 @@ impl Store for MemStore {
             .logs
             .entry(String::from(log))
             .or_default()
+            .records
             .push(record.to_vec());
         state.used = after;
+        Ok(())
+    }
+
+    fn store_read(
+        &self,
+        log: &str,
+        from: u64,
+        max: usize,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<u64, StoreError> {
+        let state = self.state.borrow();
+        let Some(log) = state.logs.get(log) else {
+            return Ok(from);
+        };
+        let start = from.max(log.first);
+        let skip = usize::try_from(start - log.first).unwrap_or(usize::MAX);
+        let taken = log.records.iter().skip(skip).take(max);
+        let before = out.len();
+        out.extend(taken.cloned());
+        Ok(start + (out.len() - before) as u64)
+    }
+
+    fn store_trim(&mut self, log: &str, before: u64) -> Result<(), StoreError> {
+        let mut state = self.state.borrow_mut();
+        if state.failing {
+            return Err(StoreError::Io);
+        }
+        let Some(entry) = state.logs.get_mut(log) else {
+            return Ok(());
+        };
+        let drop = usize::try_from(before.saturating_sub(entry.first))
+            .unwrap_or(usize::MAX)
+            .min(entry.records.len());
+        let freed: usize = entry.records.drain(..drop).map(|r| r.len()).sum();
+        entry.first += drop as u64;
+        state.used -= freed;
         Ok(())
     }
 }

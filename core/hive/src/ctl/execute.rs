@@ -1,7 +1,7 @@
 //! Executing `/queen/ctl` commands: spawn, kill, budget, bind, and the idempotent envelope
 //! with writer-epoch fencing.
 
-use crate::ctl::{self, BindSpec, BudgetSpec, Command, Spawn};
+use super::grammar::{self as ctl, BindSpec, BudgetSpec, Command, Spawn};
 use crate::registry::{Worker, WorkerKind, WorkerState};
 use crate::{Event, Hive, Refusal, Ring, ShardLabel};
 use alloc::collections::{BTreeMap, VecDeque};
