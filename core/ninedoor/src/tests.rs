@@ -26,8 +26,9 @@ fn door() -> NineDoor {
 
 fn queen_ticket(ticket_id: u64) -> String {
     let claims = Claims {
-        version: 1,
+        version: ticket::VERSION,
         key_id: 1,
+        hive_id: 0,
         ticket_id,
         role: Role::Queen,
         subject: "operator".to_string(),

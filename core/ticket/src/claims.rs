@@ -198,6 +198,9 @@ pub struct Quotas {
 pub struct Claims {
     pub version: u8,
     pub key_id: u8,
+    /// The hive the ticket was minted for: a hive refuses tickets naming another, even when
+    /// both were given the same key.
+    pub hive_id: u64,
     pub ticket_id: u64,
     pub role: Role,
     pub subject: String,
@@ -221,6 +224,7 @@ impl Claims {
         Claims {
             version: crate::VERSION,
             key_id,
+            hive_id: 0,
             ticket_id,
             role,
             subject: subject.into(),
@@ -230,6 +234,12 @@ impl Claims {
             scopes: Vec::new(),
             quotas: Quotas::default(),
         }
+    }
+
+    /// The same claims, bound to `hive_id`.
+    pub fn for_hive(mut self, hive_id: u64) -> Claims {
+        self.hive_id = hive_id;
+        self
     }
 
     /// First instant at which the ticket is no longer valid.

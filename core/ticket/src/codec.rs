@@ -1,9 +1,9 @@
 //! The compact binary form of [`Claims`], the bytes the MAC covers.
 //!
-//! Layout (version 1), integers as minimal LEB128 varints unless noted:
+//! Layout (version 2), integers as minimal LEB128 varints unless noted:
 //!
 //! ```text
-//! version:u8  key_id:u8  role:u8  ticket_id  subject  issued_at_ms  ttl_ms
+//! version:u8  key_id:u8  role:u8  hive_id:u64(LE)  ticket_id  subject  issued_at_ms  ttl_ms
 //! budget_bitmap:u8 (bit0 ticks, bit1 ops, bit2 bytes)  [ticks] [ops] [bytes]
 //! scope_count  { path_prefix  verbs:u8  rate_per_s }*
 //! bandwidth_bytes  cursor_resumes  cursor_advances
@@ -33,6 +33,7 @@ const MAX_SCOPE_LEN: usize = 2 + MAX_PREFIX_LEN + 1 + MAX_U32_LEN;
 
 /// Longest claims encoding this version can produce.
 pub const MAX_CLAIMS_LEN: usize = 3 // version, key id, role
+    + 8 // hive id
     + MAX_VARINT_LEN // ticket id
     + 1 + MAX_SUBJECT_LEN
     + 2 * MAX_VARINT_LEN // issued at, ttl
@@ -54,6 +55,7 @@ pub fn encode_claims(claims: &Claims) -> Result<Vec<u8>, TicketError> {
     }
     let mut out = Vec::with_capacity(64);
     out.extend_from_slice(&[claims.version, claims.key_id, claims.role.code()]);
+    out.extend_from_slice(&claims.hive_id.to_le_bytes());
     put_u64(&mut out, claims.ticket_id);
     put_str(&mut out, &claims.subject);
     put_u64(&mut out, claims.issued_at_ms);
@@ -95,6 +97,7 @@ pub fn decode_claims(bytes: &[u8]) -> Result<Claims, TicketError> {
 fn read_body(r: &mut Reader<'_>, version: u8) -> Option<Result<Claims, TicketError>> {
     let key_id = r.u8()?;
     let role = Role::from_code(r.u8()?)?;
+    let hive_id = u64::from_le_bytes(r.array::<8>()?);
     let ticket_id = r.u64()?;
     let subject = read_str(r, MAX_SUBJECT_LEN).filter(|s| subject_ok(s))?;
     let issued_at_ms = r.u64()?;
@@ -116,6 +119,7 @@ fn read_body(r: &mut Reader<'_>, version: u8) -> Option<Result<Claims, TicketErr
     Some(Ok(Claims {
         version,
         key_id,
+        hive_id,
         ticket_id,
         role,
         subject,
@@ -276,7 +280,7 @@ mod tests {
         claims.subject = String::from("a\nb");
         assert_eq!(encode_claims(&claims), Err(TicketError::Malformed));
         let mut claims = sample();
-        claims.version = 2;
+        claims.version = 1;
         assert_eq!(encode_claims(&claims), Err(TicketError::Malformed));
         for prefix in ["", "gpu", "/bad\0", &"/".repeat(MAX_PREFIX_LEN + 1)] {
             let mut claims = sample();
@@ -295,7 +299,7 @@ mod tests {
     fn decode_refuses_bad_headers_and_fields() {
         let good = encode_claims(&sample()).unwrap();
         assert_eq!(decode_claims(&[]), Err(TicketError::Malformed));
-        for version in [0u8, 2, 255] {
+        for version in [0u8, 1, 3, 255] {
             let mut bytes = good.clone();
             bytes[0] = version;
             assert_eq!(decode_claims(&bytes), Err(TicketError::Malformed));
@@ -319,24 +323,24 @@ mod tests {
     fn decode_refuses_unknown_budget_bits() {
         let claims = Claims::new(1, 1, Role::Queen, "", 0, 0);
         let mut bytes = encode_claims(&claims).unwrap();
-        // version, key, role, ticket id, subject len, issued, ttl, then the bitmap.
-        assert_eq!(bytes[7], 0);
-        bytes[7] = 8;
+        // version, key, role, hive id (8), ticket id, subject len, issued, ttl, then the bitmap.
+        assert_eq!(bytes[15], 0);
+        bytes[15] = 8;
         assert_eq!(decode_claims(&bytes), Err(TicketError::Malformed));
     }
 
     #[test]
     fn decode_refuses_oversized_lengths_before_allocating() {
         // A subject length of u64::MAX-ish must be refused, not allocated.
-        let mut bytes = vec![VERSION, 1, 0, 1];
+        let mut bytes = vec![VERSION, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
         put_u64(&mut bytes, u64::MAX);
         assert_eq!(decode_claims(&bytes), Err(TicketError::Malformed));
         let claims = Claims::new(1, 1, Role::Queen, "", 0, 0);
         let mut many = encode_claims(&claims).unwrap();
-        many.truncate(8);
+        many.truncate(16);
         put_u64(&mut many, 9);
         assert_eq!(decode_claims(&many), Err(TicketError::TooManyScopes));
-        many.truncate(8);
+        many.truncate(16);
         put_u64(&mut many, u64::MAX);
         assert_eq!(decode_claims(&many), Err(TicketError::TooManyScopes));
     }

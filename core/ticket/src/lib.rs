@@ -30,7 +30,7 @@ pub use revocation::RevocationSet;
 pub use text::{decode, mint, verify, MAC_LEN, MAX_TEXT_LEN, PREFIX};
 
 /// The only claims encoding version this crate reads and writes.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Most scopes one ticket may carry.
 pub const MAX_SCOPES: usize = 8;
 /// Longest subject, in bytes.

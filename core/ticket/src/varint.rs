@@ -51,6 +51,11 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a minimal LEB128 `u64`: at most ten bytes, no bits beyond 64, no zero padding.
+    /// `N` raw bytes (a fixed-width field).
+    pub fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
     pub fn u64(&mut self) -> Option<u64> {
         let mut value: u64 = 0;
         for index in 0..MAX_VARINT_LEN {

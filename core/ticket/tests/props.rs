@@ -41,6 +41,7 @@ fn quotas() -> impl Strategy<Value = Quotas> {
 prop_compose! {
     fn claims()(
         key_id in any::<u8>(),
+        hive_id in any::<u64>(),
         ticket_id in any::<u64>(),
         role in role(),
         subject in "\\PC{0,16}",
@@ -53,6 +54,7 @@ prop_compose! {
         Claims {
             version: VERSION,
             key_id,
+            hive_id,
             ticket_id,
             role,
             subject,

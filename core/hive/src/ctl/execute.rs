@@ -174,8 +174,9 @@ impl Hive {
     ) -> Result<String, Refusal> {
         let (id, ticket_id) = self.registry.allocate();
         let claims = Claims {
-            version: 1,
+            version: ticket::VERSION,
             key_id,
+            hive_id: self.hive_id,
             ticket_id,
             role: kind.role(),
             subject: id.clone(),
