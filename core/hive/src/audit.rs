@@ -46,6 +46,29 @@ impl AuditLog {
         self.lines += 1;
     }
 
+    /// `(start offset, total lines, retained text)`, what a snapshot keeps of the log.
+    pub fn retained(&self) -> (u64, u64, String) {
+        let text = String::from_utf8_lossy(&self.ring.retained()).into_owned();
+        (self.ring.start(), self.lines, text)
+    }
+
+    /// Replaces the log with snapshot contents: offsets continue from `start`.
+    pub fn restore(&mut self, start: u64, lines: u64, text: &[u8]) {
+        self.ring = Ring::starting_at(self.ring.capacity(), start);
+        self.lines = 0;
+        self.restore_lines(text);
+        self.lines = self.lines.max(lines);
+    }
+
+    /// Appends journaled lines (newline-terminated) as they were written.
+    pub fn restore_lines(&mut self, text: &[u8]) {
+        for line in text.split_inclusive(|b| *b == b'\n') {
+            if self.ring.push(line) {
+                self.lines += 1;
+            }
+        }
+    }
+
     pub fn read(&self, cursor: u64, max: usize) -> RingRead {
         self.ring.read(cursor, max)
     }

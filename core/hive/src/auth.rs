@@ -82,6 +82,9 @@ impl Hive {
             .map_err(|_| Refusal::new(Error::Invalid, "ticket-malformed"))?;
         let claims = ticket::verify(&self.keys, text.trim(), max as usize, now_ms)
             .map_err(ticket_refusal)?;
+        if claims.hive_id != self.hive_id {
+            return Err(Refusal::new(Error::Perm, "wrong-hive"));
+        }
         if claims.role != role {
             return Err(Refusal::new(Error::Perm, "role-mismatch"));
         }
@@ -99,6 +102,8 @@ impl Hive {
             if !known {
                 return Err(Refusal::new(Error::Closed, "unknown-worker"));
             }
+        } else {
+            self.meter_operator(&claims, now_ms)?;
         }
         Ok(Principal {
             role,
@@ -127,6 +132,42 @@ impl Hive {
         if worker.sessions == 0 {
             self.set_worker_state(id, WorkerState::Offline, "detached", now_ms);
         }
+    }
+}
+
+impl Hive {
+    /// Starts (or resumes) metering a ticket minted outside the hive. Its budget is enforced
+    /// like a worker's; the quotas are not metered by this hive, so a ticket that sets them is
+    /// refused rather than trusted with limits nobody would enforce.
+    fn meter_operator(&mut self, claims: &ticket::Claims, now_ms: u64) -> Result<(), Refusal> {
+        if claims.quotas != ticket::Quotas::default() {
+            return Err(Refusal::new(Error::Invalid, "unenforced-quota"));
+        }
+        if claims.scopes.len() > self.manifest.ticket.scopes_max as usize {
+            return Err(Refusal::new(Error::Invalid, "too-many-scopes"));
+        }
+        if let Some(meter) = self.external.get_mut(&claims.ticket_id) {
+            meter.budget = claims.budget;
+            return Ok(());
+        }
+        let spent = self.spent.remove(&claims.ticket_id).unwrap_or_default();
+        let meter = crate::TicketMeter {
+            key_id: claims.key_id,
+            budget: claims.budget,
+            meter: spent,
+            expires_at_ms: claims.expires_at_ms(),
+        };
+        if let Some(kind) = meter.meter.exhausted(&meter.budget) {
+            let _ = self.revoke_ticket(
+                claims.ticket_id,
+                meter.expires_at_ms,
+                kind.reason(),
+                now_ms,
+            );
+            return Err(Refusal::new(Error::Closed, "revoked"));
+        }
+        self.external.insert(claims.ticket_id, meter);
+        Ok(())
     }
 }
 

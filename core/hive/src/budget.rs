@@ -1,6 +1,7 @@
 //! Budgets and revocation: ticks, ops and TTL are spent, never exceeded; running out revokes
 //! the ticket and every session holding it closes at once.
 
+use crate::durable::Entry;
 use crate::registry::WorkerState;
 use crate::{Event, Hive, Refusal};
 use alloc::string::String;
@@ -17,6 +18,7 @@ impl Hive {
         let deadline = u64::from(self.manifest.hive.heartbeat_deadline_ms);
         let mut expired: Vec<(String, &'static str)> = Vec::new();
         let mut silent: Vec<String> = Vec::new();
+        let mut marks = Vec::new();
         for worker in self.registry.iter_mut() {
             if worker.expires_at_ms <= now_ms {
                 expired.push((worker.id.clone(), "ttl"));
@@ -25,13 +27,20 @@ impl Hive {
             if worker.state != WorkerState::Online {
                 continue;
             }
+            let before = worker.meter;
             if ticks > 0 && worker.meter.charge_ticks(&worker.budget, ticks).is_err() {
                 expired.push((worker.id.clone(), "budget-ticks"));
                 continue;
             }
+            if worker.meter != before {
+                marks.push((worker.ticket_id, before, worker.meter));
+            }
             if now_ms.saturating_sub(worker.last_seen_ms) > deadline {
                 silent.push(worker.id.clone());
             }
+        }
+        for (ticket, before, after) in marks {
+            self.meter_mark(ticket, before, after);
         }
         for (id, reason) in expired {
             self.revoke_worker(&id, reason, now_ms);
@@ -40,8 +49,8 @@ impl Hive {
             self.set_worker_state(&id, WorkerState::Offline, "heartbeat-missed", now_ms);
         }
         self.revoked.purge(now_ms);
-        self.external
-            .retain(|_, meter| meter.ops > 0 || meter.bytes > 0);
+        // An operator ticket past its lifetime can no longer attach: its meter can go.
+        self.external.retain(|_, m| m.expires_at_ms > now_ms);
     }
 
     /// Charges one operation to the ticket behind a session. `Err(Closed)` means the ticket
@@ -51,16 +60,44 @@ impl Hive {
             return Err(Error::Closed);
         }
         let Some(worker) = self.registry.by_ticket_mut(ticket_id) else {
-            // Operator tickets carry no hive-held budget beyond their TTL.
-            return Ok(());
+            return self.charge_operator_op(ticket_id, now_ms);
         };
+        let before = worker.meter;
         if worker.meter.charge_op(&worker.budget).is_ok() {
+            let after = worker.meter;
+            self.meter_mark(ticket_id, before, after);
             return Ok(());
         }
         // Only the refusal path needs the id as an owned value.
         let id = worker.id.clone();
         self.revoke_worker(&id, "budget-ops", now_ms);
         Err(Error::Closed)
+    }
+
+    /// Charges one operation to a ticket minted outside the hive; running out revokes it.
+    fn charge_operator_op(&mut self, ticket_id: u64, now_ms: u64) -> Result<(), Error> {
+        let Some(meter) = self.external.get_mut(&ticket_id) else {
+            // The serial queen holds no ticket; every ticketed session was metered at attach.
+            return Ok(());
+        };
+        let before = meter.meter;
+        match meter.meter.charge_op(&meter.budget) {
+            Ok(()) => {
+                let after = meter.meter;
+                self.meter_mark(ticket_id, before, after);
+                Ok(())
+            }
+            Err(kind) => {
+                let expires_at_ms = meter.expires_at_ms;
+                if self
+                    .revoke_ticket(ticket_id, expires_at_ms, kind.reason(), now_ms)
+                    .is_err()
+                {
+                    self.closing.push(ticket_id);
+                }
+                Err(Error::Closed)
+            }
+        }
     }
 
     /// Revokes a worker whose spending has reached a lowered budget.
@@ -93,6 +130,12 @@ impl Hive {
         let _ = self
             .revoked
             .revoke(worker.ticket_id, worker.expires_at_ms, now_ms);
+        self.journal(Entry::Revoke {
+            ticket: worker.ticket_id,
+            expires_at_ms: worker.expires_at_ms,
+            worker: Some(worker.id.clone()),
+            reason: String::from(reason),
+        });
         self.closing.push(worker.ticket_id);
         let tid = alloc::format!("{}", worker.ticket_id);
         self.audit.record(
@@ -122,6 +165,13 @@ impl Hive {
         self.revoked
             .revoke(ticket_id, expires_at_ms, now_ms)
             .map_err(|_| Refusal::new(Error::Busy, "revocations-full"))?;
+        self.journal(Entry::Revoke {
+            ticket: ticket_id,
+            expires_at_ms,
+            worker: None,
+            reason: String::from(reason),
+        });
+        self.external.remove(&ticket_id);
         self.closing.push(ticket_id);
         let tid = alloc::format!("{ticket_id}");
         self.audit

@@ -12,6 +12,7 @@ mod auth;
 mod budget;
 pub mod ctl;
 mod cut;
+pub mod durable;
 mod events;
 pub mod lifecycle;
 pub mod registry;
@@ -22,6 +23,7 @@ mod telemetry;
 pub use audit::{push_value, AuditLog, AUDIT_LINE_MAX};
 pub use auth::Principal;
 pub use cut::{CutReason, RootView};
+pub use durable::{Entry as JournalEntry, Restored, State as JournalState};
 pub use events::{Event, Pressure};
 pub use lifecycle::{Lifecycle, LifecycleCommand, NodeState, SystemEvent};
 pub use registry::{Registry, Worker, WorkerKind, WorkerState};
@@ -33,7 +35,16 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use manifest::Manifest;
 use secure9p::Error;
-use ticket::{Keyring, Meter, RevocationSet};
+use ticket::{Budget, Keyring, Meter, RevocationSet};
+
+/// What a ticket minted outside the hive (operator, relay, bridge, vendor) may spend, and has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketMeter {
+    pub key_id: u8,
+    pub budget: Budget,
+    pub meter: Meter,
+    pub expires_at_ms: u64,
+}
 
 /// A refusal with its named class and a short stable detail tag for replies and audit lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,10 +72,18 @@ pub struct Hive {
     /// `/proc/boot` reports it on every read.
     fingerprint: u64,
     keys: Keyring,
+    /// This hive's identity: tickets naming another hive are refused.
+    hive_id: u64,
     registry: Registry,
     revoked: RevocationSet,
     /// Meters for tickets minted outside the hive (operators, relays), by ticket id.
-    external: BTreeMap<u64, Meter>,
+    external: BTreeMap<u64, TicketMeter>,
+    /// Spending restored from the journal for tickets not attached since the restart.
+    spent: BTreeMap<u64, Meter>,
+    /// Keys retired at run time; they stay retired across restarts.
+    retired_keys: Vec<u8>,
+    /// Authority decisions not yet durable (`take_journal`).
+    journal: Vec<durable::Entry>,
     audit: AuditLog,
     lifecycle: Lifecycle,
     pressure: Pressure,
@@ -81,7 +100,7 @@ pub struct Hive {
 
 impl Hive {
     /// A hive in BOOTING state. `manifest` must already be validated.
-    pub fn new(manifest: Manifest, keys: Keyring, now_ms: u64) -> Self {
+    pub fn new(manifest: Manifest, keys: Keyring, hive_id: u64, now_ms: u64) -> Self {
         let audit = AuditLog::new(manifest.hive.log_ring_bytes as usize);
         let revoked = RevocationSet::new(manifest.ticket.revocations_max as usize);
         let idempotency = ctl::IdempotencyCache::new(manifest.hive.idempotency_window as usize);
@@ -89,9 +108,13 @@ impl Hive {
             fingerprint: manifest.fingerprint(),
             manifest,
             keys,
+            hive_id,
             registry: Registry::default(),
             revoked,
             external: BTreeMap::new(),
+            spent: BTreeMap::new(),
+            retired_keys: Vec::new(),
+            journal: Vec::new(),
             audit,
             lifecycle: Lifecycle::booting(now_ms),
             pressure: Pressure::default(),
@@ -153,6 +176,16 @@ impl Hive {
 
     pub fn keys(&self) -> &Keyring {
         &self.keys
+    }
+
+    /// This hive's identity, carried in every ticket it accepts.
+    pub fn hive_id(&self) -> u64 {
+        self.hive_id
+    }
+
+    /// The meter of a ticket minted outside the hive, once it has attached.
+    pub fn ticket_meter(&self, ticket_id: u64) -> Option<&TicketMeter> {
+        self.external.get(&ticket_id)
     }
 
     /// Revoked tickets remembered until their TTL lapses.
@@ -264,6 +297,10 @@ impl Hive {
             reason,
             since_ms: now_ms,
         };
+        self.journal(durable::Entry::Lifecycle {
+            state: String::from(to.as_str()),
+            reason: String::from(reason),
+        });
         self.audit.record(
             now_ms,
             "lifecycle",

@@ -14,6 +14,20 @@ pub enum NodeState {
 }
 
 impl NodeState {
+    /// The state named by `as_str`.
+    pub fn parse(text: &str) -> Option<NodeState> {
+        [
+            NodeState::Booting,
+            NodeState::Online,
+            NodeState::Degraded,
+            NodeState::Draining,
+            NodeState::Quiesced,
+            NodeState::Offline,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             NodeState::Booting => "BOOTING",

@@ -117,6 +117,22 @@ impl Registry {
         (alloc::format!("w{:04}", self.next_seq), self.next_seq)
     }
 
+    /// The last sequence number handed out.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Makes sure later ids come after `seq` (a restored journal's ids never repeat).
+    pub fn continue_after(&mut self, seq: u64) {
+        self.next_seq = self.next_seq.max(seq);
+    }
+
+    /// Removes the worker holding `ticket_id`, if any.
+    pub fn remove_ticket(&mut self, ticket_id: u64) -> Option<Worker> {
+        let id = self.by_ticket.get(&ticket_id)?.clone();
+        self.remove(&id)
+    }
+
     pub fn insert(&mut self, worker: Worker) {
         self.by_ticket.insert(worker.ticket_id, worker.id.clone());
         *self.shards.entry(worker.shard).or_insert(0) += 1;

@@ -37,6 +37,20 @@ impl Ring {
         }
     }
 
+    /// An empty ring whose next record starts at absolute offset `start` (a restored log
+    /// continues its offsets).
+    pub fn starting_at(capacity: usize, start: u64) -> Self {
+        Self {
+            start,
+            ..Self::new(capacity)
+        }
+    }
+
+    /// The retained bytes, oldest first.
+    pub fn retained(&self) -> Vec<u8> {
+        self.bytes.iter().copied().collect()
+    }
+
     /// Absolute offset of the oldest retained byte.
     pub fn start(&self) -> u64 {
         self.start

@@ -5,7 +5,7 @@ use alloc::vec;
 fn hive_with(manifest: Manifest) -> Hive {
     let mut keys = Keyring::new();
     keys.insert(1, Keyring::derive_key(b"test-seed", "hive-a"));
-    let mut hive = Hive::new(manifest, keys, 0);
+    let mut hive = Hive::new(manifest, keys, 0, 0);
     hive.system_event(SystemEvent::BootComplete, 0).unwrap();
     hive
 }

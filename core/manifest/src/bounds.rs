@@ -139,6 +139,13 @@ pub static BOUNDS: &[Bound] = &[
     bound!("telemetry.record_max", telemetry.record_max, 16, 512),
     bound!("pump.conns_per_turn", pump.conns_per_turn, 1, 65_536),
     bound!(
+        "journal.snapshot_every",
+        journal.snapshot_every,
+        16,
+        1 << 20
+    ),
+    bound!("journal.meter_step", journal.meter_step, 1, 65_536),
+    bound!(
         "pump.conn_buffer_bytes",
         pump.conn_buffer_bytes,
         1024,

@@ -12,6 +12,7 @@ pub struct Manifest {
     pub ticket: TicketLimits,
     pub telemetry: TelemetryLimits,
     pub pump: PumpLimits,
+    pub journal: JournalLimits,
     pub features: Features,
 }
 
@@ -188,6 +189,26 @@ impl Default for PumpLimits {
         Self {
             conns_per_turn: 256,
             conn_buffer_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// The Queen journal (docs/interfaces.md §12).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalLimits {
+    /// Entries appended between snapshots; bounds what a restart replays.
+    pub snapshot_every: u32,
+    /// Ops (and ticks) a ticket may spend between two durable meter records. A crash can cost
+    /// a ticket up to this much of its budget, and never gives any back.
+    pub meter_step: u32,
+}
+
+impl Default for JournalLimits {
+    fn default() -> Self {
+        Self {
+            snapshot_every: 4096,
+            meter_step: 64,
         }
     }
 }

@@ -44,7 +44,7 @@ fn queen_ticket() -> String {
 fn boot() -> NineDoor {
     let mut manifest = Manifest::default();
     manifest.sessions.max = 16_384;
-    let mut hive = Hive::new(manifest, keys(), 0);
+    let mut hive = Hive::new(manifest, keys(), 0, 0);
     hive.system_event(SystemEvent::BootComplete, 0)
         .expect("boot completes");
     NineDoor::new(hive, "bench")

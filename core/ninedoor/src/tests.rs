@@ -15,7 +15,7 @@ fn keys() -> Keyring {
 }
 
 fn door_with(manifest: Manifest) -> NineDoor {
-    let mut hive = Hive::new(manifest, keys(), 0);
+    let mut hive = Hive::new(manifest, keys(), 0, 0);
     hive.system_event(SystemEvent::BootComplete, 0).unwrap();
     NineDoor::new(hive, "test")
 }

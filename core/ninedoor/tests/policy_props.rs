@@ -14,7 +14,7 @@ fn keys() -> Keyring {
 }
 
 fn boot(workers: usize) -> (NineDoor, SessionId, Vec<(SessionId, String)>) {
-    let mut hive = Hive::new(Manifest::default(), keys(), 0);
+    let mut hive = Hive::new(Manifest::default(), keys(), 0, 0);
     hive.system_event(SystemEvent::BootComplete, 0).unwrap();
     let mut nd = NineDoor::new(hive, "props");
     let q = nd.open_session(Transport::Local, 0).unwrap();

@@ -13,6 +13,15 @@ pub enum BudgetKind {
 }
 
 impl BudgetKind {
+    /// The revocation reason when this budget runs out (`budget-ops`, ...).
+    pub fn reason(self) -> &'static str {
+        match self {
+            BudgetKind::Ticks => "budget-ticks",
+            BudgetKind::Ops => "budget-ops",
+            BudgetKind::Bytes => "budget-bytes",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             BudgetKind::Ticks => "ticks",

@@ -44,6 +44,11 @@ impl RevocationSet {
         Ok(())
     }
 
+    /// Every remembered `(ticket_id, expires_at_ms)`, in ticket order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.entries.iter().map(|(t, e)| (*t, *e))
+    }
+
     pub fn is_revoked(&self, ticket_id: u64) -> bool {
         self.entries.contains_key(&ticket_id)
     }

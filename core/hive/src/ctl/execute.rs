@@ -2,6 +2,7 @@
 //! with writer-epoch fencing.
 
 use super::grammar::{self as ctl, BindSpec, BudgetSpec, Command, Spawn};
+use crate::durable::Entry;
 use crate::registry::{Worker, WorkerKind, WorkerState};
 use crate::{Event, Hive, Refusal, Ring, ShardLabel};
 use alloc::collections::{BTreeMap, VecDeque};
@@ -33,7 +34,14 @@ impl IdempotencyCache {
         self.acks.get(key)
     }
 
-    fn insert(&mut self, key: (String, String), ack: String) {
+    /// Remembered envelopes, oldest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&(String, String), &String)> {
+        self.order
+            .iter()
+            .filter_map(|key| self.acks.get_key_value(key))
+    }
+
+    pub(crate) fn insert(&mut self, key: (String, String), ack: String) {
         if self.order.len() >= self.capacity {
             if let Some(old) = self.order.pop_front() {
                 self.acks.remove(&old);
@@ -72,6 +80,9 @@ impl Hive {
             }
             Command::Budget(spec) => self.set_budget(spec, now_ms),
             Command::Bind(bind) => self.bind(bind),
+            Command::Unbind(spec) => self.unbind(&spec.to),
+            Command::Revoke(spec) => self.revoke_by_id(spec.ticket, now_ms),
+            Command::RetireKey(key_id) => self.retire_key(key_id, now_ms),
             Command::Envelope {
                 id,
                 key,
@@ -104,8 +115,14 @@ impl Hive {
             self.audit
                 .record(now_ms, "epoch", &[("old", &old), ("new", &new)]);
             self.writer_epoch = epoch;
+            self.journal(Entry::Epoch { epoch });
         }
         let ack = self.execute(cmd, now_ms)?;
+        self.journal(Entry::Envelope {
+            id: cache_key.0.clone(),
+            key: cache_key.1.clone(),
+            ack: ack.clone(),
+        });
         self.idempotency.insert(cache_key, ack.clone());
         Ok(ack)
     }
@@ -147,10 +164,25 @@ impl Hive {
             bytes: None,
         };
         let mut ids: Vec<String> = Vec::with_capacity(spawn.count as usize);
+        let first = self.registry.next_seq() + 1;
         for _ in 0..spawn.count {
-            let id = self.enroll(kind, &spawn.site, budget, key_id, ttl_s, now_ms)?;
-            ids.push(id);
+            match self.enroll(kind, &spawn.site, budget, key_id, ttl_s, now_ms) {
+                Ok(id) => ids.push(id),
+                Err(refusal) if ids.is_empty() => return Err(refusal),
+                // Workers already enrolled stay enrolled (and journaled); the ACK counts them.
+                Err(_) => break,
+            }
         }
+        self.journal(Entry::Spawn {
+            first,
+            count: ids.len() as u32,
+            kind: String::from(kind.as_str()),
+            site: spawn.site.clone(),
+            key_id,
+            issued_at_ms: now_ms,
+            ttl_ms: u64::from(ttl_s) * 1000,
+            budget: budget.into(),
+        });
         let span = match (ids.first(), ids.last()) {
             (Some(first), Some(last)) if ids.len() > 1 => alloc::format!("{first}..{last}"),
             (Some(first), _) => first.clone(),
@@ -244,6 +276,12 @@ impl Hive {
         if let Some(ttl_s) = spec.ttl_s {
             worker.expires_at_ms = now_ms.saturating_add(u64::from(ttl_s) * 1000);
         }
+        let entry = Entry::Budget {
+            worker: id.clone(),
+            budget: worker.budget.into(),
+            expires_at_ms: worker.expires_at_ms,
+        };
+        self.journal(entry);
         let mut ack = alloc::format!("budget id={id}");
         for (name, value) in [("ops", spec.ops), ("ticks", spec.ticks)] {
             if let Some(v) = value {
@@ -267,16 +305,106 @@ impl Hive {
         if bind.from == bind.to {
             return Err(Refusal::new(Error::Invalid, "bind-to-self"));
         }
-        if let Some(slot) = self.binds.iter_mut().find(|(_, to)| *to == bind.to) {
-            slot.0 = bind.from.clone();
-        } else {
-            if self.binds.len() >= self.manifest.hive.binds_max as usize {
-                return Err(Refusal::new(Error::Quota, "binds-max"));
-            }
-            self.binds.push((bind.from.clone(), bind.to.clone()));
+        if protected_target(&bind.to) {
+            return Err(Refusal::new(Error::Perm, "protected-target"));
         }
+        if !self.binds.iter().any(|(_, to)| *to == bind.to)
+            && self.binds.len() >= self.manifest.hive.binds_max as usize
+        {
+            return Err(Refusal::new(Error::Quota, "binds-max"));
+        }
+        self.apply_bind(&bind.from, &bind.to);
+        self.journal(Entry::Bind {
+            from: bind.from.clone(),
+            to: bind.to.clone(),
+        });
         Ok(alloc::format!("bind from={} to={}", bind.from, bind.to))
     }
+
+    /// Points `to` at `from`, replacing an earlier bind onto the same target.
+    pub(crate) fn apply_bind(&mut self, from: &str, to: &str) {
+        if let Some(slot) = self.binds.iter_mut().find(|(_, t)| t == to) {
+            slot.0 = String::from(from);
+        } else {
+            self.binds.push((String::from(from), String::from(to)));
+        }
+    }
+
+    fn unbind(&mut self, to: &str) -> Result<String, Refusal> {
+        let before = self.binds.len();
+        self.binds.retain(|(_, t)| t != to);
+        if self.binds.len() == before {
+            return Err(Refusal::new(Error::NotFound, "no-such-bind"));
+        }
+        self.journal(Entry::Unbind {
+            to: String::from(to),
+        });
+        Ok(alloc::format!("unbind to={to}"))
+    }
+
+    /// `{"revoke":{"ticket":<id>}}`: any role's ticket. A worker's ticket ends the worker.
+    fn revoke_by_id(&mut self, ticket_id: u64, now_ms: u64) -> Result<String, Refusal> {
+        if self.revoked.is_revoked(ticket_id) {
+            return Ok(alloc::format!("revoke ticket={ticket_id} already=yes"));
+        }
+        // An operator ticket's expiry is known once it has attached; otherwise it is kept
+        // until the longest lifetime any ticket of this hive may have.
+        let expires_at_ms = self
+            .external
+            .get(&ticket_id)
+            .map_or(u64::MAX, |m| m.expires_at_ms);
+        self.revoke_ticket(ticket_id, expires_at_ms, "revoked", now_ms)?;
+        Ok(alloc::format!("revoke ticket={ticket_id}"))
+    }
+
+    /// `{"key":{"retire":<key_id>}}`: the key stops verifying; sessions it authenticated close.
+    fn retire_key(&mut self, key_id: u8, now_ms: u64) -> Result<String, Refusal> {
+        if !self.keys.contains(key_id) {
+            return Err(Refusal::new(Error::NotFound, "no-such-key"));
+        }
+        if self.keys.len() == 1 {
+            return Err(Refusal::new(Error::Perm, "last-key"));
+        }
+        self.keys.retire(key_id);
+        self.retired_keys.push(key_id);
+        self.journal(Entry::KeyRetired { key_id });
+        let operators: Vec<(u64, u64)> = self
+            .external
+            .iter()
+            .filter(|(_, m)| m.key_id == key_id)
+            .map(|(t, m)| (*t, m.expires_at_ms))
+            .collect();
+        for (ticket, expires_at_ms) in operators {
+            // Revocations beyond the set's bound still close the sessions: the key is gone.
+            if self
+                .revoke_ticket(ticket, expires_at_ms, "key-retired", now_ms)
+                .is_err()
+            {
+                self.closing.push(ticket);
+            }
+        }
+        let ids: Vec<String> = self
+            .registry
+            .iter()
+            .filter(|w| {
+                ticket::decode(&w.ticket, usize::MAX).is_ok_and(|(c, _)| c.key_id == key_id)
+            })
+            .map(|w| w.id.clone())
+            .collect();
+        for id in &ids {
+            self.revoke_worker(id, "key-retired", now_ms);
+        }
+        let key = alloc::format!("{key_id}");
+        self.audit.record(now_ms, "key-retire", &[("key", &key)]);
+        Ok(alloc::format!("key retire={key_id} workers={}", ids.len()))
+    }
+}
+
+/// Bind targets that would let a bind take over the hive: its control, proc and log trees and
+/// any control file anywhere.
+fn protected_target(to: &str) -> bool {
+    let under = |root: &str| to == root || to.starts_with(&alloc::format!("{root}/"));
+    under("/queen") || under("/proc") || under("/log") || to.ends_with("/ctl")
 }
 
 /// Absolute, at most 8 elements of at most 64 bytes, no `.`/`..`/empty elements.

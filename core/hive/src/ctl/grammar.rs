@@ -33,6 +33,24 @@ pub struct BindSpec {
     pub to: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnbindSpec {
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeSpec {
+    pub ticket: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySpec {
+    pub retire: u8,
+}
+
 /// The raw shape of one line; `classify` turns it into exactly one command or refuses it.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +62,9 @@ struct Line {
     lease: Option<LeaseSpec>,
     kill: Option<String>,
     bind: Option<BindSpec>,
+    unbind: Option<UnbindSpec>,
+    revoke: Option<RevokeSpec>,
+    key: Option<KeySpec>,
     id: Option<String>,
     idempotency_key: Option<String>,
     epoch: Option<u64>,
@@ -65,6 +86,11 @@ pub enum Command {
     Kill(String),
     Budget(BudgetSpec),
     Bind(BindSpec),
+    Unbind(UnbindSpec),
+    /// Revokes any ticket by id, whatever its role.
+    Revoke(RevokeSpec),
+    /// Retires a key: tickets it signed stop verifying and their sessions close.
+    RetireKey(u8),
     Envelope {
         id: String,
         key: String,
@@ -107,6 +133,9 @@ fn classify(raw: Line, outer: bool) -> Result<Command, Refusal> {
         let others = raw.spawn.is_some()
             || raw.kill.is_some()
             || raw.bind.is_some()
+            || raw.unbind.is_some()
+            || raw.revoke.is_some()
+            || raw.key.is_some()
             || raw.budget.is_some()
             || raw.count.is_some()
             || raw.site.is_some()
@@ -127,6 +156,9 @@ fn classify(raw: Line, outer: bool) -> Result<Command, Refusal> {
     let heads = usize::from(raw.spawn.is_some())
         + usize::from(raw.kill.is_some())
         + usize::from(raw.bind.is_some())
+        + usize::from(raw.unbind.is_some())
+        + usize::from(raw.revoke.is_some())
+        + usize::from(raw.key.is_some())
         + usize::from(raw.spawn.is_none() && raw.budget.is_some());
     if heads != 1 {
         return Err(invalid(if heads == 0 { "empty" } else { "ambiguous" }));
@@ -157,6 +189,15 @@ fn classify(raw: Line, outer: bool) -> Result<Command, Refusal> {
     if let Some(bind) = raw.bind {
         return Ok(Command::Bind(bind));
     }
+    if let Some(unbind) = raw.unbind {
+        return Ok(Command::Unbind(unbind));
+    }
+    if let Some(revoke) = raw.revoke {
+        return Ok(Command::Revoke(revoke));
+    }
+    if let Some(key) = raw.key {
+        return Ok(Command::RetireKey(key.retire));
+    }
     match raw.budget {
         Some(spec) if spec.worker.is_some() => Ok(Command::Budget(spec)),
         _ => Err(invalid("budget-needs-worker")),
@@ -179,6 +220,30 @@ fn check_ident(text: &str) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_revoke_key_and_unbind() {
+        assert_eq!(
+            parse(r#"{"revoke":{"ticket":42}}"#).unwrap(),
+            Command::Revoke(RevokeSpec { ticket: 42 })
+        );
+        assert_eq!(
+            parse(r#"{"key":{"retire":3}}"#).unwrap(),
+            Command::RetireKey(3)
+        );
+        assert_eq!(
+            parse(r#"{"unbind":{"to":"/a/b"}}"#).unwrap(),
+            Command::Unbind(UnbindSpec { to: "/a/b".into() })
+        );
+        assert_eq!(
+            parse(r#"{"revoke":{"ticket":1},"kill":"w0001"}"#).unwrap_err().detail,
+            "ambiguous"
+        );
+        assert_eq!(
+            parse(r#"{"revoke":{"ticket":-1}}"#).unwrap_err().detail,
+            "bad-field-type"
+        );
+    }
 
     #[test]
     fn parses_every_documented_line() {

@@ -49,7 +49,7 @@ pub(super) fn write(
     for line in lines {
         let result = match rest {
             ["ctl"] => {
-                if principal.role == Role::Relay && !is_envelope(line) {
+                if principal.role == Role::Relay && !relay_may_send(line) {
                     let refusal = Refusal::new(Error::Perm, "relay-needs-envelope");
                     nd.hive_mut().refused(now_ms, who, "ctl", refusal);
                     Err(refusal)
@@ -67,6 +67,14 @@ pub(super) fn write(
     Ok((data.len(), reply))
 }
 
-fn is_envelope(line: &str) -> bool {
-    matches!(ctl::parse(line), Ok(Command::Envelope { .. }))
+/// Relays forward work between hives inside envelopes; they never reshape this hive's
+/// namespace or its keys (no bind, unbind, revoke or key retirement, even wrapped).
+fn relay_may_send(line: &str) -> bool {
+    match ctl::parse(line) {
+        Ok(Command::Envelope { cmd, .. }) => matches!(
+            *cmd,
+            Command::Spawn(_) | Command::Kill(_) | Command::Budget(_)
+        ),
+        _ => false,
+    }
 }
