@@ -123,6 +123,9 @@ fn serve<M: Board>(mut machine: M, plan: Plan, listening: Option<Listening>) -> 
         keys: plan.keys,
         console_token: plan.console_token,
         platform: platform::NAME,
+        // The provisioning blob carries no hive id yet: image hives are hive 0, so tickets
+        // are bound to their key only on metal (docs/hardware.md).
+        hive_id: Some(0),
     };
     let mut pump = Pump::new(plan.manifest, provision, now_ms);
     pump.ninedoor_mut()

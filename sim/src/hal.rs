@@ -52,7 +52,7 @@ impl Skew {
 #[derive(Debug, Clone)]
 pub struct SimClock {
     boot: Instant,
-    skew: Skew,
+    pub(crate) skew: Skew,
 }
 
 impl SimClock {
@@ -232,6 +232,14 @@ pub struct SimHal {
 impl Clock for SimHal {
     fn now_us(&self) -> u64 {
         self.clock.now_us()
+    }
+
+    /// The simulation's virtual epoch: time since the run began, as this host's skewed clock
+    /// sees it. It keeps counting while a host is down, like a real wall clock.
+    fn wall_ms(&self) -> Option<u64> {
+        let elapsed = turmoil::sim_elapsed()?;
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        Some(self.clock.skew.apply(us) / 1000)
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::hal::{SimClock, SimHal, SimNet};
 use crate::world::World;
 use hal::mem::{MemConsole, MemEntropy};
-use hal::{Clock, CONSOLE_PORT, NINEP_PORT};
+use hal::{CONSOLE_PORT, NINEP_PORT};
 use hive::Event;
 use pump::{Provision, Pump};
 use std::net::Ipv4Addr;
@@ -13,8 +13,8 @@ use std::rc::Rc;
 use std::time::Duration;
 use turmoil::net::TcpListener;
 
-/// The store log holding the audit journal of every boot.
-pub const AUDIT_LOG: &str = "audit";
+/// The store log holding the audit lines of every boot (the Queen journal's audit log).
+pub const AUDIT_LOG: &str = journal::AUDIT_LOG;
 
 /// The Queen's software; `turmoil` calls it again on restart.
 pub async fn run(world: Rc<World>, index: usize) -> turmoil::Result {
@@ -37,23 +37,36 @@ pub async fn run(world: Rc<World>, index: usize) -> turmoil::Result {
         keys: cell.keys.clone(),
         console_token: Some(cell.console_token.clone()),
         platform: "sim",
+        hive_id: Some(cell.hive_id),
     };
-    let mut pump = Pump::new(cell.spec.manifest.clone(), provision, hal.now_ms());
+    let (mut pump, booted) = match Pump::boot(&mut hal, cell.spec.manifest.clone(), provision) {
+        Ok(booted) => booted,
+        Err(error) => {
+            world.record(
+                &cell.name,
+                "queen",
+                "queen.boot-refused",
+                None,
+                vec![("boot", boot.to_string()), ("reason", error.tag().to_string())],
+            );
+            return Ok(());
+        }
+    };
     if let Some(hook) = &world.boot_hook {
         hook(&mut pump);
     }
-    let journal = cell.store.log(AUDIT_LOG).len();
     *cell.pump.borrow_mut() = Some(pump);
-    world.record(
-        &cell.name,
-        "queen",
-        "queen.boot",
-        None,
-        vec![("boot", boot.to_string()), ("journal", journal.to_string())],
-    );
+    let mut fields = vec![
+        ("boot", boot.to_string()),
+        ("journal", booted.restored.entries.to_string()),
+    ];
+    if booted.restored.entries > 0 {
+        fields.push(("workers", booted.restored.workers.to_string()));
+        fields.push(("revocations", booted.restored.revocations.to_string()));
+    }
+    world.record(&cell.name, "queen", "queen.boot", None, fields);
     let tick = Duration::from_millis(world.scenario.tick_ms);
     let mut events = Vec::new();
-    let mut audit_cursor = 0u64;
     loop {
         {
             let mut guard = cell.pump.borrow_mut();
@@ -62,27 +75,12 @@ pub async fn run(world: Rc<World>, index: usize) -> turmoil::Result {
             };
             pump.turn(&mut hal);
             pump.drain_events(&mut events);
-            audit_cursor = mirror_audit(pump, &mut hal, audit_cursor);
         }
         for event in events.drain(..) {
             report(&world, index, event);
         }
         tokio::time::sleep(tick).await;
     }
-}
-
-/// Appends audit lines written since `cursor` to the store's journal; returns the new cursor.
-fn mirror_audit(pump: &Pump, hal: &mut SimHal, cursor: u64) -> u64 {
-    let audit = pump.hive().audit();
-    if audit.end() == cursor {
-        return cursor;
-    }
-    let read = audit.read(cursor, 64 * 1024);
-    for line in read.data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        // The store is unbounded in the simulator; a refusal would only shorten the journal.
-        let _ = hal::Store::store_append(hal, AUDIT_LOG, line);
-    }
-    read.next
 }
 
 /// One core event as a transcript line (refusals are only counted).

@@ -35,6 +35,8 @@ pub struct HiveCell {
     pub name: String,
     pub spec: HiveSpec,
     pub keys: Keyring,
+    /// The hive's identity, provisioned like its key (derived from the scenario seed).
+    pub hive_id: u64,
     pub console_token: Vec<u8>,
     /// A queen ticket for the operator host, minted with the hive key (an operator key file).
     pub operator_ticket: String,
@@ -166,12 +168,16 @@ impl HiveCell {
         let token = hex::encode(&Keyring::derive_key(&material, "console")[..16]);
         // Valid for the whole run and a day more, whatever the Queen's clock says.
         let ttl_ms = scenario.duration_us / 1000 + 86_400_000;
-        let claims = Claims::new(1, 1 << 40, Role::Queen, "operator", 0, ttl_ms);
+        let id_bytes = Keyring::derive_key(&material, "hive-id");
+        let hive_id = u64::from_le_bytes(id_bytes[..8].try_into().expect("8 of 32 bytes"));
+        let claims =
+            Claims::new(1, 1 << 40, Role::Queen, "operator", 0, ttl_ms).for_hive(hive_id);
         let operator_ticket = ticket::mint(&keys, &claims).unwrap_or_default();
         Self {
             name: spec.name.clone(),
             spec: spec.clone(),
             keys,
+            hive_id,
             console_token: token.into_bytes(),
             operator_ticket,
             pump: RefCell::new(None),

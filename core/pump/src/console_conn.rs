@@ -1,6 +1,7 @@
 //! Console connections: TCP console sessions (framed) and the serial console (lines).
 
 use crate::console_backend::ConsoleAdapter;
+use crate::durability::Durability;
 use crate::ninep_conn::{receive_into, send_from};
 use crate::TurnStats;
 use alloc::vec::Vec;
@@ -40,6 +41,7 @@ impl ConsoleConn {
         hal: &mut H,
         id: ConnId,
         nd: &mut NineDoor,
+        durability: &mut Durability,
         now_ms: u64,
         stats: &mut TurnStats,
     ) -> bool {
@@ -59,6 +61,11 @@ impl ConsoleConn {
                 .drain_frames(&mut self.decoder, now_ms, &mut backend);
             outcome.encode_frames(&mut self.outbuf);
             close = outcome.close || self.session.is_closed();
+        }
+        // Write-ahead: decisions behind these replies are durable before the replies leave.
+        if !durability.commit(hal, nd, now_ms) {
+            self.outbuf.clear();
+            return false;
         }
         if !send_from(hal, id, &mut self.outbuf, stats) {
             return false;
@@ -114,6 +121,7 @@ impl SerialConsole {
         &mut self,
         hal: &mut H,
         nd: &mut NineDoor,
+        durability: &mut Durability,
         _token: Option<&[u8]>,
         now_ms: u64,
     ) {
@@ -136,6 +144,11 @@ impl SerialConsole {
                 Ok(line) => self.session.handle_line(&line, now_ms, &mut backend),
                 Err(error) => self.session.handle_line_error(error, &mut backend),
             };
+            if !durability.commit(hal, nd, now_ms) {
+                // Not durable, so not acknowledged: the operator sees the refusal instead.
+                hal.console_write(b"ERR JOURNAL reason=busy detail=store-refused\r\n");
+                continue;
+            }
             hal.console_write(serial_render(&outcome).as_bytes());
             if outcome.close || self.session.is_closed() {
                 // Serial is the recovery path: a fresh session replaces the one that quit.

@@ -10,7 +10,11 @@ extern crate std;
 
 mod console_backend;
 mod console_conn;
+mod durability;
 mod ninep_conn;
+
+pub use durability::{BootError, BootReport, HIVE_ID_KEY};
+use durability::Durability;
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -30,6 +34,9 @@ pub struct Provision {
     pub console_token: Option<Vec<u8>>,
     /// Platform name reported by `/proc/boot` (`sim`, `qemu-virt`, `pi4`, ...).
     pub platform: &'static str,
+    /// The hive's identity when provisioned (machines without a persistent store); otherwise
+    /// it is generated once and kept in the store.
+    pub hive_id: Option<u64>,
 }
 
 /// Counters of one turn, for benchmarks and the simulator's reports.
@@ -47,6 +54,11 @@ const ACCEPTS_PER_TURN: usize = 64;
 
 pub struct Pump {
     nd: NineDoor,
+    durability: Durability,
+    /// Kept to rebuild the hive from its journal after a store fault.
+    manifest: Manifest,
+    keys: Keyring,
+    platform: &'static str,
     token: Option<Vec<u8>>,
     ninep: BTreeMap<ConnId, NinePConn>,
     consoles: BTreeMap<ConnId, ConsoleConn>,
@@ -56,21 +68,90 @@ pub struct Pump {
 }
 
 impl Pump {
-    /// Boots the core: a validated manifest, provisioned keys, the current time.
+    /// A fresh hive that ignores whatever the store holds (tests and benchmarks). Its
+    /// decisions are still journaled to the HAL's store as it runs.
     pub fn new(manifest: Manifest, provision: Provision, now_ms: u64) -> Self {
-        let mut hive = Hive::new(manifest, provision.keys, now_ms);
-        // Nothing else is needed before the hive can take authority.
+        let keys = provision.keys.clone();
+        let hive = Hive::new(
+            manifest.clone(),
+            provision.keys.clone(),
+            provision.hive_id.unwrap_or(0),
+            now_ms,
+        );
+        let durability = Durability::fresh(&manifest, &hive);
+        Self::assemble(hive, durability, manifest, keys, provision, now_ms)
+    }
+
+    /// Boots the core from the HAL's store: the hive id, the latest snapshot and the journal
+    /// after it. Refuses to boot from a journal it cannot read.
+    pub fn boot<H: Hal>(
+        hal: &mut H,
+        manifest: Manifest,
+        provision: Provision,
+    ) -> Result<(Self, BootReport), BootError> {
+        let keys = provision.keys.clone();
+        let (hive, durability, report) =
+            durability::boot(hal, manifest.clone(), provision.keys.clone(), provision.hive_id)?;
+        let now_ms = hal.now_ms() + durability.offset_ms;
+        let pump = Self::assemble(hive, durability, manifest, keys, provision, now_ms);
+        Ok((pump, report))
+    }
+
+    fn assemble(
+        mut hive: Hive,
+        durability: Durability,
+        manifest: Manifest,
+        keys: Keyring,
+        provision: Provision,
+        now_ms: u64,
+    ) -> Self {
+        // Nothing else is needed before the hive can take authority (a restored hive may
+        // already be past BOOTING, which this leaves as it was).
         let _ = hive.system_event(SystemEvent::BootComplete, now_ms);
         let mut nd = NineDoor::new(hive, provision.platform);
         let serial = SerialConsole::new(&mut nd, now_ms);
         Self {
             nd,
+            durability,
+            manifest,
+            keys,
+            platform: provision.platform,
             token: provision.console_token,
             ninep: BTreeMap::new(),
             consoles: BTreeMap::new(),
             serial,
             rotor: 0,
         }
+    }
+
+    /// Hive time: the HAL's monotonic clock anchored at boot (see `durability`).
+    pub fn now_ms<H: Hal>(&self, hal: &H) -> u64 {
+        hal.now_ms() + self.durability.offset_ms
+    }
+
+    /// The store refused a journal write: every connection is dropped unanswered and the
+    /// hive is rebuilt from what the store holds, so memory never runs ahead of the journal.
+    fn recover_from_fault<H: Hal>(&mut self, hal: &mut H) {
+        for (conn, _) in core::mem::take(&mut self.ninep) {
+            hal.close(conn);
+        }
+        for (conn, _) in core::mem::take(&mut self.consoles) {
+            hal.close(conn);
+        }
+        let provision = Provision {
+            keys: self.keys.clone(),
+            console_token: self.token.clone(),
+            platform: self.platform,
+            hive_id: Some(self.nd.hive().hive_id()),
+        };
+        if let Ok((mut pump, _)) = Self::boot(hal, self.manifest.clone(), provision) {
+            let now_ms = pump.now_ms(hal);
+            let fault = alloc::format!("{:?}", self.durability.fault);
+            pump.nd.hive_mut().accepted(now_ms, "pump", "journal-fault", &fault);
+            *self = pump;
+        }
+        // If the store cannot even be read, the fault stays set: every reply is withheld and
+        // the next turn tries again.
     }
 
     pub fn ninedoor(&self) -> &NineDoor {
@@ -107,14 +188,23 @@ impl Pump {
 
     /// One turn of the loop. Work per turn is bounded by the manifest's `pump` limits.
     pub fn turn<H: Hal>(&mut self, hal: &mut H) -> TurnStats {
-        let now_ms = hal.now_ms();
+        if self.durability.fault.is_some() {
+            self.recover_from_fault(hal);
+        }
+        let now_ms = self.now_ms(hal);
         let mut stats = TurnStats::default();
         self.nd.tick(now_ms);
         self.accept(hal, now_ms, &mut stats);
         self.service(hal, now_ms, &mut stats);
-        self.serial
-            .service(hal, &mut self.nd, self.token.as_deref(), now_ms);
+        self.serial.service(
+            hal,
+            &mut self.nd,
+            &mut self.durability,
+            self.token.as_deref(),
+            now_ms,
+        );
         self.hang_up_closed(hal, now_ms, &mut stats);
+        self.durability.settle(hal, &mut self.nd, now_ms);
         stats
     }
 
@@ -170,7 +260,7 @@ impl Pump {
                 continue;
             };
             stats.serviced += 1;
-            if !conn.service(hal, *id, &mut self.nd, now_ms, stats) {
+            if !conn.service(hal, *id, &mut self.nd, &mut self.durability, now_ms, stats) {
                 gone.push(*id);
             }
         }
@@ -186,7 +276,7 @@ impl Pump {
             let Some(conn) = self.consoles.get_mut(&id) else {
                 continue;
             };
-            if !conn.service(hal, id, &mut self.nd, now_ms, stats) {
+            if !conn.service(hal, id, &mut self.nd, &mut self.durability, now_ms, stats) {
                 if let Some(conn) = self.consoles.remove(&id) {
                     conn.finish(hal, id, &mut self.nd, now_ms);
                     stats.hung_up += 1;

@@ -1,5 +1,6 @@
 //! One Secure9P connection: bounded input and output buffers around a session engine.
 
+use crate::durability::Durability;
 use crate::TurnStats;
 use alloc::vec::Vec;
 use hal::{ConnId, Hal};
@@ -47,6 +48,7 @@ impl NinePConn {
         hal: &mut H,
         id: ConnId,
         nd: &mut NineDoor,
+        durability: &mut Durability,
         now_ms: u64,
         stats: &mut TurnStats,
     ) -> bool {
@@ -72,6 +74,11 @@ impl NinePConn {
             if self.engine.is_closed() {
                 self.closing = true;
             }
+        }
+        // Write-ahead: decisions behind these replies are durable before the replies leave.
+        if !durability.commit(hal, nd, now_ms) {
+            self.outbuf.clear();
+            return false;
         }
         if !self.flush(hal, id, stats) {
             return false;

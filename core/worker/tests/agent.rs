@@ -25,6 +25,7 @@ impl Hive {
             keys,
             console_token: None,
             platform: "test",
+            hive_id: Some(0),
         };
         let pump = Pump::new(Manifest::default(), provision, 0);
         Self { hal, pump }

@@ -90,6 +90,14 @@ impl Clock for StdHal {
     fn now_us(&self) -> u64 {
         self.clock.now_us()
     }
+
+    /// System time: a hosted hive's ticket lifetimes are wall-clock lifetimes.
+    fn wall_ms(&self) -> Option<u64> {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        u64::try_from(since.as_millis()).ok()
+    }
 }
 
 impl Net for StdHal {

@@ -120,6 +120,7 @@ impl Rig {
             keys,
             console_token: token.map(|t| t.as_bytes().to_vec()),
             platform: "qemu-virt",
+            hive_id: Some(0),
         };
         let mut pump = Pump::new(manifest::Manifest::default(), provision, 0);
         pump.banner(&mut hal);

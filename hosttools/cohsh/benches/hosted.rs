@@ -23,7 +23,7 @@ fn start(agents: bool) -> (HostedHive, String) {
         config.agents = None;
     }
     let hive = HostedHive::start(config).expect("hive starts");
-    let queen = queen_ticket(&keys()).expect("queen ticket");
+    let queen = queen_ticket(&keys(), 0).expect("queen ticket");
     (hive, queen)
 }
 

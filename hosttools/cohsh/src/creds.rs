@@ -46,6 +46,38 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
 }
 
 /// A fresh operator ticket id (`OPERATOR_TICKET_ID_BASE` plus 40 random bits).
+/// Milliseconds since the Unix epoch: hive time on a hosted hive.
+pub fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The file in the state directory holding the hive's id (16 hex digits).
+pub const HIVE_ID_FILE: &str = "hive.id";
+
+/// The hive id `cohsh serve` keeps in the default state directory, or 0.
+pub fn default_hive_id() -> u64 {
+    fs::read_to_string(default_state_dir().join(HIVE_ID_FILE))
+        .ok()
+        .and_then(|text| u64::from_str_radix(text.trim(), 16).ok())
+        .unwrap_or(0)
+}
+
+/// The hive id in `dir`, generated (at random) and written there on first use.
+pub fn hive_id_in(dir: &Path) -> Result<u64> {
+    let path = dir.join(HIVE_ID_FILE);
+    if let Ok(text) = fs::read_to_string(&path) {
+        return u64::from_str_radix(text.trim(), 16)
+            .with_context(|| format!("{} is not a hive id", path.display()));
+    }
+    let id = u64::from_le_bytes(random_bytes::<8>()?);
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::write(&path, format!("{id:016x}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(id)
+}
+
 pub fn random_ticket_id() -> Result<u64> {
     let bytes = random_bytes::<8>()?;
     Ok(OPERATOR_TICKET_ID_BASE | (u64::from_le_bytes(bytes) & 0xFF_FFFF_FFFF))

@@ -2,8 +2,10 @@
 //! itself (queen, relay, gpu-bridge, vendor). Worker tickets come from `spawn` inside the hive,
 //! which alone knows the worker ids they must name.
 //!
-//! The hive has no wall clock: `issued_at_ms` and the TTL count hive uptime, so the default
-//! ticket (issued at 0) is valid for the first `--ttl-s` seconds after the hive boots.
+//! Hive time is wall-clock time (milliseconds since the Unix epoch) on hosted and simulated
+//! hives, so a ticket is issued now and lives `--ttl-s` seconds. Every ticket names the hive it
+//! is for (`--hive-id`, or the `hive.id` file `cohsh serve` keeps in its state directory);
+//! another hive refuses it.
 
 use std::path::PathBuf;
 
@@ -27,8 +29,12 @@ pub struct MintArgs {
     /// Lifetime in seconds of hive uptime, counted from --issued-at-ms.
     #[arg(long, default_value_t = 30 * 86_400)]
     pub ttl_s: u64,
-    #[arg(long, default_value_t = 0)]
-    pub issued_at_ms: u64,
+    /// Issue instant in hive time (default: now).
+    #[arg(long)]
+    pub issued_at_ms: Option<u64>,
+    /// The hive this ticket is for, in hex (default: the state directory's `hive.id`, or 0).
+    #[arg(long, value_parser = parse_hive_id)]
+    pub hive_id: Option<u64>,
     /// Ticket id (default: random, above every worker's).
     #[arg(long)]
     pub ticket_id: Option<u64>,
@@ -47,6 +53,11 @@ pub struct MintArgs {
     /// Byte budget.
     #[arg(long)]
     pub bytes: Option<u64>,
+}
+
+/// A hive id as `cohsh serve` writes it: 16 hex digits.
+pub fn parse_hive_id(text: &str) -> Result<u64, String> {
+    u64::from_str_radix(text.trim(), 16).map_err(|e| format!("not a hex hive id: {e}"))
 }
 
 /// The claims `args` describe (ticket id drawn at random when not given).
@@ -71,9 +82,10 @@ pub fn claims(args: &MintArgs, default_key: u8) -> Result<Claims> {
         ticket_id,
         role,
         args.subject.clone(),
-        args.issued_at_ms,
+        args.issued_at_ms.unwrap_or_else(crate::creds::wall_ms),
         ttl_ms,
     );
+    claims.hive_id = args.hive_id.unwrap_or_else(crate::creds::default_hive_id);
     claims.budget.ops = args.ops;
     claims.budget.ticks = args.ticks;
     claims.budget.bytes = args.bytes;
@@ -160,7 +172,8 @@ mod tests {
             role: "queen".into(),
             subject: "ops".into(),
             ttl_s: 60,
-            issued_at_ms: 0,
+            issued_at_ms: Some(0),
+            hive_id: Some(0),
             ticket_id: Some(1 << 41),
             key_id: None,
             scopes: vec!["/proc:r".into(), "/queen/ctl:a:5".into()],

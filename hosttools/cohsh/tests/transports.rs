@@ -70,7 +70,7 @@ fn bad_tickets_are_refused_with_reason_and_errno_on_both_transports() {
         keys.insert(1, [7u8; 32]);
         keys
     };
-    let forged = cohsh::serve::queen_ticket(&other_keys).unwrap();
+    let forged = cohsh::serve::queen_ticket(&other_keys, 0).unwrap();
     for transport in BOTH {
         let mut target = hive.target(transport);
         target.ticket = Some(forged.clone());

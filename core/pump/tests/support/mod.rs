@@ -32,6 +32,7 @@ impl TestHive {
             keys: keys(),
             console_token: Some(TOKEN.to_vec()),
             platform: "test",
+            hive_id: Some(0),
         };
         let pump = Pump::new(manifest, provision, 0);
         let mut hive = Self { hal, pump };

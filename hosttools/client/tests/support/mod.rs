@@ -58,6 +58,7 @@ impl Hive {
                 keys: keys(),
                 console_token: Some(TOKEN.as_bytes().to_vec()),
                 platform: "test",
+                hive_id: Some(0),
             };
             let mut pump = Pump::new(Manifest::default(), provision, hal.now_ms());
             while !flag.load(Ordering::Relaxed) {

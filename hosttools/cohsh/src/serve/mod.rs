@@ -41,6 +41,8 @@ pub struct ServeConfig {
     pub store_dir: Option<PathBuf>,
     /// Print hive events (spawns, revocations, lifecycle) to stderr.
     pub log_events: bool,
+    /// The hive's identity; every ticket it accepts names it.
+    pub hive_id: u64,
 }
 
 impl ServeConfig {
@@ -58,6 +60,8 @@ impl ServeConfig {
             agents: Some(AgentOptions::default()),
             store_dir: None,
             log_events: false,
+            // Tests mint tickets with `Claims::new`, which names hive 0.
+            hive_id: 0,
         }
     }
 }

@@ -13,7 +13,7 @@ use ticket::{Claims, Keyring, Role};
 use super::{AgentOptions, ServeConfig};
 use crate::creds::{self, KEY_FILE, QUEEN_TICKET_FILE, TOKEN_FILE};
 
-/// Lifetime of the queen ticket written at start-up, in hive uptime.
+/// Lifetime of the queen ticket written at start-up.
 const QUEEN_TTL_MS: u64 = 30 * 86_400_000;
 /// Secure9P's well-known address, and where it goes when binding 564 needs privileges (the
 /// QEMU boot script makes the same choice).
@@ -60,7 +60,7 @@ pub struct ServeArgs {
     /// Serve the serial console (queen without a ticket) on stdin/stdout.
     #[arg(long)]
     pub serial: bool,
-    /// Keep the hive's store in this directory (default: memory).
+    /// Keep the hive's store (its journal) in this directory (default: <state-dir>/store).
     #[arg(long)]
     pub store_dir: Option<PathBuf>,
     /// Do not print hive events to stderr.
@@ -119,8 +119,9 @@ pub fn provision(args: &ServeArgs) -> Result<Provisioned> {
     )?;
     let token = creds::read_line(&token_file)?;
     let keys = creds::read_keyring(&key_file)?;
+    let hive_id = creds::hive_id_in(&state_dir)?;
     let queen_ticket_file = state_dir.join(QUEEN_TICKET_FILE);
-    creds::write_secret(&queen_ticket_file, &queen_ticket(&keys)?)?;
+    creds::write_secret(&queen_ticket_file, &queen_ticket(&keys, hive_id)?)?;
     let mut console_addr = args.console_addr;
     if let Some(port) = args.console_port {
         console_addr.set_port(port);
@@ -141,8 +142,9 @@ pub fn provision(args: &ServeArgs) -> Result<Provisioned> {
             heartbeat_ms: args.heartbeat_ms,
         }),
         ninep_fallback: (!chosen).then_some(FALLBACK_NINEP),
-        store_dir: args.store_dir.clone(),
+        store_dir: Some(args.store_dir.clone().unwrap_or_else(|| state_dir.join("store"))),
         log_events: !args.quiet,
+        hive_id,
     };
     Ok(Provisioned {
         config,
@@ -153,17 +155,18 @@ pub fn provision(args: &ServeArgs) -> Result<Provisioned> {
     })
 }
 
-/// A queen ticket under the active key, valid for the first 30 days of hive uptime.
-pub fn queen_ticket(keys: &Keyring) -> Result<String> {
+/// A queen ticket for `hive_id` under the active key, valid for 30 days from now.
+pub fn queen_ticket(keys: &Keyring, hive_id: u64) -> Result<String> {
     let key_id = keys.active_id().context("the key file has no key")?;
     let claims = Claims::new(
         key_id,
         creds::random_ticket_id()?,
         Role::Queen,
         "operator",
-        0,
+        creds::wall_ms(),
         QUEEN_TTL_MS,
-    );
+    )
+    .for_hive(hive_id);
     ticket::mint(keys, &claims).map_err(|e| anyhow!("cannot mint the queen ticket: {}", e.as_str()))
 }
 

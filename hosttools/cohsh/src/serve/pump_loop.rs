@@ -7,7 +7,6 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hal::Clock;
 use hal_std::StdHal;
 use hive::{Event, WorkerKind};
 use pump::{Provision, Pump, TurnStats};
@@ -61,8 +60,32 @@ impl PumpLoop {
             keys: self.config.keys.clone(),
             console_token: Some(self.config.token.as_bytes().to_vec()),
             platform: "hosted",
+            hive_id: Some(self.config.hive_id),
         };
-        let mut pump = Pump::new(self.config.manifest.clone(), provision, self.hal.now_ms());
+        let mut pump = match Pump::boot(&mut self.hal, self.config.manifest.clone(), provision) {
+            Ok((pump, report)) => {
+                if self.config.log_events && report.restored.entries > 0 {
+                    eprintln!(
+                        "hive: restored {} journal entries: {} workers, {} revocations{}",
+                        report.restored.entries,
+                        report.restored.workers,
+                        report.restored.revocations,
+                        if report.torn { " (a torn final record was dropped)" } else { "" }
+                    );
+                }
+                pump
+            }
+            Err(error) => {
+                eprintln!("hive: cannot boot from the store: {}", error.tag());
+                self.stop.store(true, Ordering::SeqCst);
+                return;
+            }
+        };
+        // Workers that survived the restart get their agents back, with the tickets they hold.
+        let restored: Vec<String> = pump.hive().registry().iter().map(|w| w.id.clone()).collect();
+        for id in &restored {
+            self.hand_to_agents(&pump, id);
+        }
         if self.config.serial {
             pump.banner(&mut self.hal);
         }

@@ -30,7 +30,7 @@ impl Hive {
         let mut config = ServeConfig::ephemeral(keys.clone(), TOKEN);
         adjust(&mut config);
         let hive = HostedHive::start(config).unwrap();
-        let queen = queen_ticket(&keys).unwrap();
+        let queen = queen_ticket(&keys, 0).unwrap();
         Self {
             hive,
             dir,
