@@ -47,7 +47,10 @@ pub async fn run(world: Rc<World>, index: usize) -> turmoil::Result {
                 "queen",
                 "queen.boot-refused",
                 None,
-                vec![("boot", boot.to_string()), ("reason", error.tag().to_string())],
+                vec![
+                    ("boot", boot.to_string()),
+                    ("reason", error.tag().to_string()),
+                ],
             );
             return Ok(());
         }

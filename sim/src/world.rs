@@ -170,8 +170,7 @@ impl HiveCell {
         let ttl_ms = scenario.duration_us / 1000 + 86_400_000;
         let id_bytes = Keyring::derive_key(&material, "hive-id");
         let hive_id = u64::from_le_bytes(id_bytes[..8].try_into().expect("8 of 32 bytes"));
-        let claims =
-            Claims::new(1, 1 << 40, Role::Queen, "operator", 0, ttl_ms).for_hive(hive_id);
+        let claims = Claims::new(1, 1 << 40, Role::Queen, "operator", 0, ttl_ms).for_hive(hive_id);
         let operator_ticket = ticket::mint(&keys, &claims).unwrap_or_default();
         Self {
             name: spec.name.clone(),

@@ -158,12 +158,8 @@ impl Hive {
             expires_at_ms: claims.expires_at_ms(),
         };
         if let Some(kind) = meter.meter.exhausted(&meter.budget) {
-            let _ = self.revoke_ticket(
-                claims.ticket_id,
-                meter.expires_at_ms,
-                kind.reason(),
-                now_ms,
-            );
+            let _ =
+                self.revoke_ticket(claims.ticket_id, meter.expires_at_ms, kind.reason(), now_ms);
             return Err(Refusal::new(Error::Closed, "revoked"));
         }
         self.external.insert(claims.ticket_id, meter);

@@ -168,23 +168,35 @@ impl Hive {
         entries.push(Entry::Epoch {
             epoch: self.writer_epoch,
         });
-        entries.extend(self.retired_keys.iter().map(|k| Entry::KeyRetired { key_id: *k }));
+        entries.extend(
+            self.retired_keys
+                .iter()
+                .map(|k| Entry::KeyRetired { key_id: *k }),
+        );
         entries.extend(self.registry.iter().map(worker_entry));
-        entries.extend(self.revoked.iter().map(|(ticket, expires_at_ms)| Entry::Revoke {
-            ticket,
-            expires_at_ms,
-            worker: None,
-            reason: String::from("snapshot"),
-        }));
+        entries.extend(
+            self.revoked
+                .iter()
+                .map(|(ticket, expires_at_ms)| Entry::Revoke {
+                    ticket,
+                    expires_at_ms,
+                    worker: None,
+                    reason: String::from("snapshot"),
+                }),
+        );
         entries.extend(self.binds.iter().map(|(from, to)| Entry::Bind {
             from: from.clone(),
             to: to.clone(),
         }));
-        entries.extend(self.idempotency.iter().map(|((id, key), ack)| Entry::Envelope {
-            id: id.clone(),
-            key: key.clone(),
-            ack: ack.clone(),
-        }));
+        entries.extend(
+            self.idempotency
+                .iter()
+                .map(|((id, key), ack)| Entry::Envelope {
+                    id: id.clone(),
+                    key: key.clone(),
+                    ack: ack.clone(),
+                }),
+        );
         entries.extend(self.external.iter().map(|(ticket, m)| Entry::Meter {
             ticket: *ticket,
             ops: m.meter.ops,
@@ -216,7 +228,11 @@ impl Hive {
         let mut hive = Hive::new(manifest, keys, hive_id, now_ms);
         hive.journal.clear();
         if let Some(state) = state {
-            hive.audit.restore(state.audit_start, state.audit_lines, state.audit_tail.as_bytes());
+            hive.audit.restore(
+                state.audit_start,
+                state.audit_lines,
+                state.audit_tail.as_bytes(),
+            );
         }
         for record in audit {
             hive.audit.restore_lines(record);

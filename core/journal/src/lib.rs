@@ -230,7 +230,11 @@ impl Writer {
     }
 
     /// Makes newline-terminated audit `lines` durable as one record.
-    pub fn append_audit<S: Store>(&mut self, store: &mut S, lines: &[u8]) -> Result<(), StoreError> {
+    pub fn append_audit<S: Store>(
+        &mut self,
+        store: &mut S,
+        lines: &[u8],
+    ) -> Result<(), StoreError> {
         if lines.is_empty() {
             return Ok(());
         }

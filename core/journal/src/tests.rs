@@ -66,10 +66,7 @@ fn damage_before_the_last_record_is_corruption() {
     writer.append(&mut store, 3, &[s("three")]).unwrap();
     assert_eq!(
         recover_strings(&store).unwrap_err(),
-        RecoverError::Corrupt {
-            log: LOG,
-            index: 1
-        }
+        RecoverError::Corrupt { log: LOG, index: 1 }
     );
 }
 
@@ -90,7 +87,9 @@ fn a_snapshot_bounds_replay_and_trims_the_logs() {
     let mut store = MemStore::new();
     let mut writer = Writer::new();
     for i in 0..10u64 {
-        writer.append(&mut store, i, &[alloc::format!("e{i}")]).unwrap();
+        writer
+            .append(&mut store, i, &[alloc::format!("e{i}")])
+            .unwrap();
         writer.append_audit(&mut store, b"line\n").unwrap();
     }
     assert_eq!(writer.since_snapshot(), 10);
@@ -139,10 +138,7 @@ fn a_failed_append_changes_nothing() {
     let mut store = MemStore::new();
     let mut writer = Writer::new();
     store.set_failing(true);
-    assert_eq!(
-        writer.append(&mut store, 1, &[s("x")]),
-        Err(StoreError::Io)
-    );
+    assert_eq!(writer.append(&mut store, 1, &[s("x")]), Err(StoreError::Io));
     store.set_failing(false);
     assert_eq!(writer.next_index(), 0);
     writer.append(&mut store, 2, &[s("y")]).unwrap();

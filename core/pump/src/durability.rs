@@ -106,7 +106,12 @@ impl Durability {
     }
 
     /// Writes a snapshot; it holds the audit ring, so the audit log is trimmed with it.
-    fn snapshot<H: Hal>(&mut self, hal: &mut H, hive: &Hive, now_ms: u64) -> Result<(), StoreError> {
+    fn snapshot<H: Hal>(
+        &mut self,
+        hal: &mut H,
+        hive: &Hive,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
         let state = hive.snapshot();
         self.writer.snapshot(hal, now_ms, &state)?;
         self.audit_cursor = hive.audit().end();
@@ -142,8 +147,8 @@ pub(crate) fn boot<H: Hal>(
     provisioned_id: Option<u64>,
 ) -> Result<(Hive, Durability, BootReport), BootError> {
     let hive_id = hive_id(hal, provisioned_id).map_err(BootError::Store)?;
-    let recovered = journal::recover::<H, JournalEntry, JournalState>(hal)
-        .map_err(BootError::Journal)?;
+    let recovered =
+        journal::recover::<H, JournalEntry, JournalState>(hal).map_err(BootError::Journal)?;
     let mono = hal.now_ms();
     let last_ms = recovered
         .batches

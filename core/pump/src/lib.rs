@@ -13,8 +13,8 @@ mod console_conn;
 mod durability;
 mod ninep_conn;
 
-pub use durability::{BootError, BootReport, HIVE_ID_KEY};
 use durability::Durability;
+pub use durability::{BootError, BootReport, HIVE_ID_KEY};
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -90,8 +90,12 @@ impl Pump {
         provision: Provision,
     ) -> Result<(Self, BootReport), BootError> {
         let keys = provision.keys.clone();
-        let (hive, durability, report) =
-            durability::boot(hal, manifest.clone(), provision.keys.clone(), provision.hive_id)?;
+        let (hive, durability, report) = durability::boot(
+            hal,
+            manifest.clone(),
+            provision.keys.clone(),
+            provision.hive_id,
+        )?;
         let now_ms = hal.now_ms() + durability.offset_ms;
         let pump = Self::assemble(hive, durability, manifest, keys, provision, now_ms);
         Ok((pump, report))
@@ -147,7 +151,9 @@ impl Pump {
         if let Ok((mut pump, _)) = Self::boot(hal, self.manifest.clone(), provision) {
             let now_ms = pump.now_ms(hal);
             let fault = alloc::format!("{:?}", self.durability.fault);
-            pump.nd.hive_mut().accepted(now_ms, "pump", "journal-fault", &fault);
+            pump.nd
+                .hive_mut()
+                .accepted(now_ms, "pump", "journal-fault", &fault);
             *self = pump;
         }
         // If the store cannot even be read, the fault stays set: every reply is withheld and

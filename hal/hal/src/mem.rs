@@ -73,6 +73,12 @@ impl MemHal {
         self
     }
 
+    /// Uses `store` (a clone shares its contents): a machine restarted over the same medium.
+    pub fn with_store(mut self, store: MemStore) -> Self {
+        self.store = store;
+        self
+    }
+
     /// Replaces the store with one limited to `bytes` (see `MemStore::with_capacity`).
     pub fn with_store_capacity(mut self, bytes: usize) -> Self {
         self.store = MemStore::with_capacity(bytes);

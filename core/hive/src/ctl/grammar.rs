@@ -236,7 +236,9 @@ mod tests {
             Command::Unbind(UnbindSpec { to: "/a/b".into() })
         );
         assert_eq!(
-            parse(r#"{"revoke":{"ticket":1},"kill":"w0001"}"#).unwrap_err().detail,
+            parse(r#"{"revoke":{"ticket":1},"kill":"w0001"}"#)
+                .unwrap_err()
+                .detail,
             "ambiguous"
         );
         assert_eq!(

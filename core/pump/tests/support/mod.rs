@@ -40,6 +40,29 @@ impl TestHive {
         hive
     }
 
+    /// A crash and restart: a new machine over the same store, booted from its journal.
+    /// The clock keeps going from where it was (hive time is anchored in the journal).
+    pub fn restart(&mut self) -> cohesix_pump::BootReport {
+        let hal = MemHal::new(8)
+            .with_net_capacity(64 * 1024)
+            .with_store(self.hal.store().clone());
+        hal.listen(NINEP_PORT);
+        hal.listen(CONSOLE_PORT);
+        let provision = Provision {
+            keys: keys(),
+            console_token: Some(TOKEN.to_vec()),
+            platform: "test",
+            hive_id: Some(0),
+        };
+        let manifest = self.pump.hive().manifest().clone();
+        self.hal = hal;
+        let (pump, report) =
+            Pump::boot(&mut self.hal, manifest, provision).expect("journal reads back");
+        self.pump = pump;
+        self.turn();
+        report
+    }
+
     pub fn turn(&mut self) {
         self.pump.turn(&mut self.hal);
     }

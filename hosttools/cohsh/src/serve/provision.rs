@@ -142,7 +142,11 @@ pub fn provision(args: &ServeArgs) -> Result<Provisioned> {
             heartbeat_ms: args.heartbeat_ms,
         }),
         ninep_fallback: (!chosen).then_some(FALLBACK_NINEP),
-        store_dir: Some(args.store_dir.clone().unwrap_or_else(|| state_dir.join("store"))),
+        store_dir: Some(
+            args.store_dir
+                .clone()
+                .unwrap_or_else(|| state_dir.join("store")),
+        ),
         log_events: !args.quiet,
         hive_id,
     };

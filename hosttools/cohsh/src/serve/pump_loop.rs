@@ -70,7 +70,11 @@ impl PumpLoop {
                         report.restored.entries,
                         report.restored.workers,
                         report.restored.revocations,
-                        if report.torn { " (a torn final record was dropped)" } else { "" }
+                        if report.torn {
+                            " (a torn final record was dropped)"
+                        } else {
+                            ""
+                        }
                     );
                 }
                 pump
@@ -82,7 +86,12 @@ impl PumpLoop {
             }
         };
         // Workers that survived the restart get their agents back, with the tickets they hold.
-        let restored: Vec<String> = pump.hive().registry().iter().map(|w| w.id.clone()).collect();
+        let restored: Vec<String> = pump
+            .hive()
+            .registry()
+            .iter()
+            .map(|w| w.id.clone())
+            .collect();
         for id in &restored {
             self.hand_to_agents(&pump, id);
         }

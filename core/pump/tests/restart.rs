@@ -1,0 +1,180 @@
+//! The Queen journal across a crash: what was decided before a restart is what the restarted
+//! hive holds, and nothing revoked comes back.
+
+mod support;
+
+use manifest::Manifest;
+use secure9p::Error;
+use support::{keys, queen_ticket, TestHive};
+use ticket::{Claims, Role};
+
+const APPEND: u32 = 0o2001;
+
+fn ctl(hive: &mut TestHive, line: &str) -> Result<u32, Error> {
+    let mut queen = hive.connect();
+    queen.attach(hive, "queen", "operator", &queen_ticket(1 << 41))?;
+    queen.write_file(hive, "/queen/ctl", line.as_bytes())
+}
+
+fn read(hive: &mut TestHive, path: &str) -> Result<String, Error> {
+    let mut queen = hive.connect();
+    queen.attach(hive, "queen", "operator", &queen_ticket(1 << 41))?;
+    Ok(String::from_utf8_lossy(&queen.read_file(hive, path)?).into_owned())
+}
+
+fn worker_ticket(hive: &TestHive, id: &str) -> String {
+    hive.pump
+        .hive()
+        .registry()
+        .get(id)
+        .expect("registered")
+        .ticket
+        .clone()
+}
+
+#[test]
+fn authority_survives_a_restart() {
+    let mut hive = TestHive::boot(Manifest::default());
+    ctl(&mut hive, r#"{"spawn":"heartbeat","count":3}"#).unwrap();
+    let killed = worker_ticket(&hive, "w0001");
+    let survivor = worker_ticket(&hive, "w0002");
+    ctl(&mut hive, r#"{"kill":"w0001"}"#).unwrap();
+    ctl(
+        &mut hive,
+        &format!(r#"{{"revoke":{{"ticket":{}}}}}"#, 1u64 << 42),
+    )
+    .unwrap();
+    ctl(
+        &mut hive,
+        r#"{"bind":{"from":"/proc/boot","to":"/shard/x/boot"}}"#,
+    )
+    .unwrap();
+    hive.settle();
+    let log_before = read(&mut hive, "/log/queen.log").unwrap();
+    assert!(log_before.contains("ev=revoke id=w0001"), "{log_before}");
+
+    let report = hive.restart();
+    assert_eq!(report.restored.workers, 2);
+    assert!(report.restored.revocations >= 2);
+
+    // The killed worker's ticket and the revoked queen ticket stay dead.
+    let mut old = hive.connect();
+    assert_eq!(
+        old.attach(&mut hive, "worker-heartbeat", "w0001", &killed),
+        Err(Error::Closed)
+    );
+    let mut revoked = hive.connect();
+    assert_eq!(
+        revoked.attach(&mut hive, "queen", "operator", &queen_ticket(1 << 42)),
+        Err(Error::Closed)
+    );
+    // The survivor re-attaches with the ticket it holds, without a new spawn.
+    let mut agent = hive.connect();
+    agent
+        .attach(&mut hive, "worker-heartbeat", "w0002", &survivor)
+        .unwrap();
+    let dir = hive.pump.hive().registry().get("w0002").unwrap().shard;
+    let telemetry = format!("/shard/{}/worker/w0002/telemetry", dir.as_str());
+    let fid = agent.open(&mut hive, &telemetry, APPEND).unwrap();
+    agent
+        .call(&mut hive, |c, out| {
+            c.write(fid, 0, b"beat\n", out).unwrap();
+        })
+        .unwrap();
+    // Ids continue; the bind and the audit log are still there.
+    ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
+    assert!(hive.pump.hive().registry().get("w0004").is_some());
+    assert_eq!(hive.pump.hive().binds().len(), 1);
+    let log_after = read(&mut hive, "/log/queen.log").unwrap();
+    assert!(log_after.contains("ev=revoke id=w0001"), "{log_after}");
+    assert!(log_after.contains("ev=restore"), "{log_after}");
+}
+
+#[test]
+fn a_ticket_for_another_hive_is_refused() {
+    let mut hive = TestHive::boot(Manifest::default());
+    let claims = Claims::new(1, 1 << 41, Role::Queen, "operator", 0, 86_400_000).for_hive(99);
+    let foreign = ticket::mint(&keys(), &claims).unwrap();
+    let mut client = hive.connect();
+    assert_eq!(
+        client.attach(&mut hive, "queen", "operator", &foreign),
+        Err(Error::Perm)
+    );
+    let log = read(&mut hive, "/log/queen.log").unwrap();
+    assert!(log.contains("detail=wrong-hive"), "{log}");
+}
+
+#[test]
+fn an_operator_budget_is_enforced_and_survives_a_restart() {
+    let mut hive = TestHive::boot(Manifest::default());
+    let mut claims = Claims::new(1, 1 << 43, Role::Relay, "relay-1", 0, 86_400_000);
+    claims.budget.ops = Some(3);
+    let text = ticket::mint(&keys(), &claims).unwrap();
+    let mut relay = hive.connect();
+    relay.attach(&mut hive, "relay", "relay-1", &text).unwrap();
+    let mut done = 0;
+    for _ in 0..10 {
+        match relay.read_file(&mut hive, "/proc/boot") {
+            Ok(_) => done += 1,
+            Err(e) => {
+                assert_eq!(e, Error::Closed);
+                break;
+            }
+        }
+    }
+    // One read is a walk, an open, a read and a clunk: the fourth operation is refused.
+    assert_eq!(
+        done, 0,
+        "a read needs four operations and the budget holds three"
+    );
+    hive.restart();
+    let mut again = hive.connect();
+    assert_eq!(
+        again.attach(&mut hive, "relay", "relay-1", &text),
+        Err(Error::Closed)
+    );
+}
+
+#[test]
+fn binds_cannot_take_over_the_hive() {
+    let mut hive = TestHive::boot(Manifest::default());
+    for to in [
+        "/queen/ctl",
+        "/log/queen.log",
+        "/proc/boot",
+        "/shard/00/worker/w0001/ctl",
+    ] {
+        let line = format!(r#"{{"bind":{{"from":"/proc/workers","to":"{to}"}}}}"#);
+        assert_eq!(ctl(&mut hive, &line), Err(Error::Perm), "{to}");
+    }
+    assert!(hive.pump.hive().binds().is_empty());
+    assert_eq!(
+        ctl(&mut hive, r#"{"unbind":{"to":"/nowhere"}}"#),
+        Err(Error::NotFound)
+    );
+}
+
+#[test]
+fn nothing_is_acknowledged_that_the_store_refused() {
+    let mut hive = TestHive::boot(Manifest::default());
+    let mut queen = hive.connect();
+    queen
+        .attach(&mut hive, "queen", "operator", &queen_ticket(1 << 41))
+        .unwrap();
+    let fid = queen.open(&mut hive, "/queen/ctl", 1).unwrap();
+    hive.hal.store().set_failing(true);
+    queen.send(|c, out| {
+        c.write(fid, 0, br#"{"spawn":"heartbeat","count":2}"#, out)
+            .unwrap();
+    });
+    hive.settle();
+    // No reply came: the connection was dropped with its write unanswered.
+    assert!(queen.poll().is_none());
+    assert!(queen.conn.is_closed());
+    hive.hal.store().set_failing(false);
+    hive.settle();
+    // The hive was rebuilt from its journal: the unacknowledged spawn is not there.
+    assert!(hive.pump.hive().registry().is_empty());
+    ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
+    assert!(hive.pump.hive().registry().get("w0001").is_some());
+}
