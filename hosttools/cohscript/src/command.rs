@@ -42,6 +42,10 @@ pub enum Command {
         json: String,
     },
     Kill(String),
+    /// `revoke TICKET_ID`: revokes any role's ticket (`{"revoke":{"ticket":N}}`).
+    Revoke(u64),
+    /// `retire-key KEY_ID`: retires a hive key (`{"key":{"retire":N}}`).
+    RetireKey(u8),
     Lifecycle(String),
     Lease(String),
 }
@@ -84,6 +88,8 @@ impl Command {
         "ls",
         "ping",
         "quit",
+        "retire-key",
+        "revoke",
         "spawn",
         "tail",
     ];
@@ -105,6 +111,8 @@ impl Command {
             Command::Echo { path, text } => format!("ECHO {path} {text}"),
             Command::Spawn { json } => format!("SPAWN {json}"),
             Command::Kill(id) => format!("KILL {id}"),
+            Command::Revoke(ticket) => format!("ECHO {QUEEN_CTL} {}", revoke_json(*ticket)),
+            Command::RetireKey(key) => format!("ECHO {QUEEN_CTL} {}", retire_key_json(*key)),
             Command::Lifecycle(verb) => format!("ECHO {LIFECYCLE_CTL} {verb}"),
             Command::Lease(json) => format!("ECHO {LEASE_CTL} {json}"),
         }
@@ -121,7 +129,11 @@ impl Command {
             Command::Ls(_) => "LS",
             Command::Cat(_) => "CAT",
             Command::Tail { .. } => "TAIL",
-            Command::Echo { .. } | Command::Lifecycle(_) | Command::Lease(_) => "ECHO",
+            Command::Echo { .. }
+            | Command::Lifecycle(_)
+            | Command::Lease(_)
+            | Command::Revoke(_)
+            | Command::RetireKey(_) => "ECHO",
             Command::Spawn { .. } => "SPAWN",
             Command::Kill(_) => "KILL",
         }
@@ -142,6 +154,8 @@ impl Command {
             Command::Echo { path, text } => append(path, text),
             Command::Spawn { json } => append(QUEEN_CTL, json),
             Command::Kill(id) => append(QUEEN_CTL, &kill_json(id)),
+            Command::Revoke(ticket) => append(QUEEN_CTL, &revoke_json(*ticket)),
+            Command::RetireKey(key) => append(QUEEN_CTL, &retire_key_json(*key)),
             Command::Lifecycle(verb) => append(LIFECYCLE_CTL, verb),
             Command::Lease(json) => append(LEASE_CTL, json),
         })
@@ -151,6 +165,16 @@ impl Command {
 /// `{"kill":"<id>"}`, exactly as the console builds it.
 pub fn kill_json(id: &str) -> String {
     format!("{{\"kill\":{}}}", serde_json::Value::from(id))
+}
+
+/// `{"revoke":{"ticket":N}}`.
+pub fn revoke_json(ticket: u64) -> String {
+    format!("{{\"revoke\":{{\"ticket\":{ticket}}}}}")
+}
+
+/// `{"key":{"retire":N}}`.
+pub fn retire_key_json(key: u8) -> String {
+    format!("{{\"key\":{{\"retire\":{key}}}}}")
 }
 
 /// Parses one line of cohsh syntax.
@@ -202,6 +226,20 @@ pub fn parse_command(line: &str) -> Result<Command, ParseError> {
         "kill" => match args.as_slice() {
             [id] => Ok(Command::Kill(identifier(id, "worker id")?.into())),
             _ => err("usage: kill ID"),
+        },
+        "revoke" => match args.as_slice() {
+            [id] => match id.parse::<u64>() {
+                Ok(ticket) => Ok(Command::Revoke(ticket)),
+                Err(_) => err("usage: revoke TICKET_ID (a ticket id is a number)"),
+            },
+            _ => err("usage: revoke TICKET_ID"),
+        },
+        "retire-key" => match args.as_slice() {
+            [id] => match id.parse::<u8>() {
+                Ok(key) => Ok(Command::RetireKey(key)),
+                Err(_) => err("usage: retire-key KEY_ID (0..=255)"),
+            },
+            _ => err("usage: retire-key KEY_ID"),
         },
         "lifecycle" => match args.as_slice() {
             [verb] if LIFECYCLE_VERBS.contains(&verb.to_ascii_lowercase().as_str()) => {

@@ -6,6 +6,9 @@ mod command;
 mod reply;
 mod script;
 
-pub use command::{parse_command, Command, Op, ParseError, LIFECYCLE_VERBS, QUEEN_CTL};
+pub use command::{
+    parse_command, retire_key_json, revoke_json, Command, Op, ParseError, LIFECYCLE_VERBS,
+    QUEEN_CTL,
+};
 pub use reply::{parse_reply, status_line, Reply};
 pub use script::{check, parse_script, ScriptError, Step, WAIT_MAX_MS};

@@ -151,7 +151,7 @@ fn script_errors_name_the_line() {
         .unwrap_err()
         .message
         .contains("limit"));
-    assert_eq!(parse_script("ping\n\nbogus\n").unwrap_err().to_string(), "line 3: unknown command `bogus`; known: attach, cat, echo, help, kill, lease, lifecycle, log, ls, ping, quit, spawn, tail");
+    assert_eq!(parse_script("ping\n\nbogus\n").unwrap_err().to_string(), "line 3: unknown command `bogus`; known: attach, cat, echo, help, kill, lease, lifecycle, log, ls, ping, quit, retire-key, revoke, spawn, tail");
     assert!(parse_script("ping\nEXPECT ERR reason=\n").is_err());
     assert!(parse_script("ping\nEXPECT OK now\n").is_err());
 }
@@ -181,4 +181,21 @@ proptest! {
         prop_assert_eq!(reply.field("k"), Some(value.as_str()));
         prop_assert_eq!(reply.field("z"), Some("1"));
     }
+}
+
+#[test]
+fn revoke_and_retire_key_write_the_queen_control_file() {
+    use cohesix_cohscript::{parse_command, Command};
+    let revoke = parse_command("revoke 42").unwrap();
+    assert_eq!(revoke, Command::Revoke(42));
+    assert_eq!(
+        revoke.console_line(),
+        r#"ECHO /queen/ctl {"revoke":{"ticket":42}}"#
+    );
+    assert_eq!(
+        parse_command("retire-key 2").unwrap().console_line(),
+        r#"ECHO /queen/ctl {"key":{"retire":2}}"#
+    );
+    assert!(parse_command("revoke w0001").is_err());
+    assert!(parse_command("retire-key 300").is_err());
 }

@@ -57,6 +57,20 @@ pub fn parse(line: &str) -> Result<Cmd, String> {
             path: QUEEN_CTL.to_string(),
             line: format!("{{\"kill\":\"{}\"}}", json_escape(rest)),
         },
+        "revoke" => Cmd::Write {
+            path: QUEEN_CTL.to_string(),
+            line: cohscript::revoke_json(
+                rest.parse::<u64>()
+                    .map_err(|_| format!("revoke needs a ticket id (a number), not `{rest}`"))?,
+            ),
+        },
+        "retire-key" => Cmd::Write {
+            path: QUEEN_CTL.to_string(),
+            line: cohscript::retire_key_json(
+                rest.parse::<u8>()
+                    .map_err(|_| format!("retire-key needs a key id (0..=255), not `{rest}`"))?,
+            ),
+        },
         "ctl" if !rest.is_empty() => Cmd::Write {
             path: QUEEN_CTL.to_string(),
             line: rest.to_string(),
@@ -161,5 +175,14 @@ mod tests {
         assert!(parse("speed fast").is_err());
         assert!(parse("spawn heartbeat many").is_err());
         assert!(parse("kill").is_err());
+        assert_eq!(
+            parse("revoke 7"),
+            Ok(Cmd::Write {
+                path: QUEEN_CTL.into(),
+                line: r#"{"revoke":{"ticket":7}}"#.into()
+            })
+        );
+        assert!(parse("revoke w0001").is_err());
+        assert!(parse("retire-key 999").is_err());
     }
 }

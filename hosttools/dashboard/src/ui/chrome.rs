@@ -126,7 +126,7 @@ fn hints(app: &App, status: &SourceStatus) -> Line<'static> {
     Line::from(spans)
 }
 
-const HELP: [(&str, &str); 22] = [
+const HELP: [(&str, &str); 23] = [
     ("?", "this help (esc closes)"),
     ("/", "filter: id text, state:online, site:s3, kind:gpu"),
     (":", "command line (see below)"),
@@ -146,6 +146,7 @@ const HELP: [(&str, &str); 22] = [
     (":goto w0042", "select a worker by id"),
     (":spawn k n", "spawn n workers of kind k (live)"),
     (":kill w0042", "kill a worker (live)"),
+    (":revoke 42", "revoke a ticket by id (live)"),
     (":ctl {json}", "one raw /queen/ctl line (live)"),
     (":drain", "also :cordon :resume :quiesce :reset"),
     (":q", "quit (writes are off under --readonly)"),
