@@ -136,12 +136,18 @@ impl Hive {
 }
 
 impl Hive {
-    /// Starts (or resumes) metering a ticket minted outside the hive. Its budget is enforced
-    /// like a worker's; the quotas are not metered by this hive, so a ticket that sets them is
-    /// refused rather than trusted with limits nobody would enforce.
+    /// Starts (or resumes) metering a ticket minted outside the hive. Its ops and bytes
+    /// budgets are enforced like a worker's; ticks and quotas are not metered for operator
+    /// sessions, so a ticket that sets them is refused rather than trusted with limits nobody
+    /// would enforce.
     fn meter_operator(&mut self, claims: &ticket::Claims, now_ms: u64) -> Result<(), Refusal> {
         if claims.quotas != ticket::Quotas::default() {
             return Err(Refusal::new(Error::Invalid, "unenforced-quota"));
+        }
+        // Ticks are charged to registered workers as hive time passes while they are online;
+        // an operator session has no such clock, so a ticks budget could not be honoured.
+        if claims.budget.ticks.is_some() {
+            return Err(Refusal::new(Error::Invalid, "unenforced-budget"));
         }
         if claims.scopes.len() > self.manifest.ticket.scopes_max as usize {
             return Err(Refusal::new(Error::Invalid, "too-many-scopes"));

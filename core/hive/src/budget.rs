@@ -76,12 +76,40 @@ impl Hive {
 
     /// Charges one operation to a ticket minted outside the hive; running out revokes it.
     fn charge_operator_op(&mut self, ticket_id: u64, now_ms: u64) -> Result<(), Error> {
+        self.charge_operator(ticket_id, now_ms, |meter, budget| meter.charge_op(budget))
+    }
+
+    /// Charges the bytes an operator ticket writes (workers pay for telemetry records where
+    /// they are stored); running out revokes it. `Err(Closed)`: the session must close.
+    pub fn charge_written_bytes(
+        &mut self,
+        ticket_id: u64,
+        bytes: usize,
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        if self.revoked.is_revoked(ticket_id) {
+            return Err(Error::Closed);
+        }
+        if self.registry.by_ticket(ticket_id).is_some() {
+            return Ok(());
+        }
+        self.charge_operator(ticket_id, now_ms, |meter, budget| {
+            meter.charge_bytes(budget, bytes as u64)
+        })
+    }
+
+    fn charge_operator(
+        &mut self,
+        ticket_id: u64,
+        now_ms: u64,
+        charge: impl FnOnce(&mut ticket::Meter, &ticket::Budget) -> Result<(), ticket::BudgetKind>,
+    ) -> Result<(), Error> {
         let Some(meter) = self.external.get_mut(&ticket_id) else {
             // The serial queen holds no ticket; every ticketed session was metered at attach.
             return Ok(());
         };
         let before = meter.meter;
-        match meter.meter.charge_op(&meter.budget) {
+        match charge(&mut meter.meter, &meter.budget) {
             Ok(()) => {
                 let after = meter.meter;
                 self.meter_mark(ticket_id, before, after);

@@ -15,6 +15,7 @@ mod cut;
 pub mod durable;
 mod events;
 pub mod lifecycle;
+mod rates;
 pub mod registry;
 pub mod ring;
 mod shard;
@@ -88,6 +89,8 @@ pub struct Hive {
     lifecycle: Lifecycle,
     pressure: Pressure,
     binds: Vec<(String, String)>,
+    /// Token buckets of scopes with a request rate.
+    rates: rates::ScopeRates,
     idempotency: ctl::IdempotencyCache,
     writer_epoch: u64,
     events: VecDeque<Event>,
@@ -119,6 +122,7 @@ impl Hive {
             lifecycle: Lifecycle::booting(now_ms),
             pressure: Pressure::default(),
             binds: Vec::new(),
+            rates: rates::ScopeRates::default(),
             idempotency,
             writer_epoch: 0,
             events: VecDeque::new(),

@@ -2,7 +2,7 @@
 //! binds and views, list, read, tail and append. Every refusal here is counted and audited.
 
 use crate::path::{join, split_path};
-use crate::policy::{permits, Verb};
+use crate::policy::{granting_scope, permits, Verb};
 use crate::providers::{self, Entry, EntryKind};
 use crate::view::{is_under, Visibility};
 use crate::{NineDoor, SessionId, SessionState};
@@ -143,6 +143,7 @@ impl NineDoor {
             Verb::Write => matches!(entry.kind, EntryKind::Stream | EntryKind::Control),
         };
         if kind_ok && permits(&principal, entry, path, verb) {
+            self.charge_scope_rate(&principal, path, verb, now_ms)?;
             return Ok(principal);
         }
         let detail = if verb == Verb::Read {
@@ -157,6 +158,24 @@ impl NineDoor {
             Refusal::new(Error::Perm, detail),
         );
         Err(Error::Perm)
+    }
+
+    /// Charges the request to its scope's rate; over the rate is `Busy`, and the session
+    /// stays open (a rate is pacing, not a budget).
+    fn charge_scope_rate(
+        &mut self,
+        principal: &Principal,
+        path: &str,
+        verb: Verb,
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        let (Some(ticket_id), Some((scope, rate))) =
+            (principal.ticket_id, granting_scope(principal, path, verb))
+        else {
+            return Ok(());
+        };
+        self.hive
+            .charge_rate(ticket_id, scope, rate, &principal.subject, now_ms)
     }
 
     /// Names of a directory's children that this session can see.
@@ -326,6 +345,16 @@ impl NineDoor {
     ) -> Result<usize, Error> {
         let (entry, target) = self.lookup(sid, path)?;
         let principal = self.authorize(sid, &entry, path, Verb::Write, now_ms)?;
+        if let Some(ticket_id) = principal.ticket_id {
+            if let Err(e) = self
+                .hive
+                .charge_written_bytes(ticket_id, data.len(), now_ms)
+            {
+                self.sync_revocations(now_ms);
+                self.mark_closed(sid, "revoked", now_ms);
+                return Err(e);
+            }
+        }
         let elems = split_path(&target)?;
         let (written, reply) = providers::write(self, &entry, &elems, &principal, data, now_ms)?;
         if let (Some(reply), Some(info)) = (reply, self.sessions.get_mut(&sid)) {

@@ -42,13 +42,18 @@ pub fn permits(principal: &Principal, entry: &Entry, path: &str, verb: Verb) -> 
 
 /// No scopes means no narrowing; otherwise some scope covering `path` must grant a verb.
 fn scopes_permit(principal: &Principal, path: &str, verb: Verb) -> bool {
-    if principal.scopes.is_empty() {
-        return true;
-    }
+    principal.scopes.is_empty() || granting_scope(principal, path, verb).is_some()
+}
+
+/// The scope a request is charged to: the first, in ticket order, that covers `path` and
+/// grants `verb`. Returns its index and `rate_per_s`.
+pub fn granting_scope(principal: &Principal, path: &str, verb: Verb) -> Option<(u8, u32)> {
     let wanted = verb.scope_verbs();
-    principal.scopes.iter().any(|scope| {
+    let index = principal.scopes.iter().position(|scope| {
         let prefix = scope.path_prefix.trim_end_matches('/');
         let covers = prefix.is_empty() || path == prefix || crate::view::is_under(path, prefix);
         covers && scope.verbs.0 & wanted.0 != 0
-    })
+    })?;
+    // `ticket.scopes_max` is at most 8, so the index fits.
+    Some((index as u8, principal.scopes[index].rate_per_s))
 }

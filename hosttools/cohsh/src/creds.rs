@@ -56,12 +56,24 @@ pub fn wall_ms() -> u64 {
 /// The file in the state directory holding the hive's id (16 hex digits).
 pub const HIVE_ID_FILE: &str = "hive.id";
 
-/// The hive id `cohsh serve` keeps in the default state directory, or 0.
-pub fn default_hive_id() -> u64 {
-    fs::read_to_string(default_state_dir().join(HIVE_ID_FILE))
-        .ok()
-        .and_then(|text| u64::from_str_radix(text.trim(), 16).ok())
-        .unwrap_or(0)
+/// The hive a minted ticket is for: the `hive.id` beside the key file (a state directory
+/// holds both), else the default state directory's.
+pub fn default_hive_id(key_file: &Path) -> Result<u64> {
+    let beside = key_file.parent().map(|dir| dir.join(HIVE_ID_FILE));
+    let candidates = beside
+        .into_iter()
+        .chain([default_state_dir().join(HIVE_ID_FILE)]);
+    for path in candidates {
+        if let Ok(text) = fs::read_to_string(&path) {
+            return u64::from_str_radix(text.trim(), 16)
+                .with_context(|| format!("{} is not a hive id", path.display()));
+        }
+    }
+    bail!(
+        "no {HIVE_ID_FILE} beside {} or in {}: pass --hive-id (the hive's {HIVE_ID_FILE}, 16 hex digits)",
+        key_file.display(),
+        default_state_dir().display()
+    )
 }
 
 /// The hive id in `dir`, generated (at random) and written there on first use.

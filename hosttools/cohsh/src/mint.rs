@@ -47,7 +47,7 @@ pub struct MintArgs {
     /// Operation budget.
     #[arg(long)]
     pub ops: Option<u64>,
-    /// Tick budget.
+    /// Tick budget (worker roles only: operator sessions have no tick clock).
     #[arg(long)]
     pub ticks: Option<u64>,
     /// Byte budget.
@@ -85,7 +85,15 @@ pub fn claims(args: &MintArgs, default_key: u8) -> Result<Claims> {
         args.issued_at_ms.unwrap_or_else(crate::creds::wall_ms),
         ttl_ms,
     );
-    claims.hive_id = args.hive_id.unwrap_or_else(crate::creds::default_hive_id);
+    claims.hive_id = match args.hive_id {
+        Some(id) => id,
+        None => crate::creds::default_hive_id(&args.key_file)?,
+    };
+    if args.ticks.is_some() && !role.is_worker() {
+        // The hive charges ticks only to registered workers and refuses operator tickets
+        // that carry a limit it would not enforce.
+        bail!("--ticks applies to worker tickets only; use --ops, --bytes or --ttl-s");
+    }
     claims.budget.ops = args.ops;
     claims.budget.ticks = args.ticks;
     claims.budget.bytes = args.bytes;
