@@ -151,7 +151,11 @@ fn drive_session(bytes: &[u8]) {
                 let asked = request_tags(&input[pos..]);
                 let answered = check_replies(&out);
                 assert!(answered.len() <= asked.len());
-                assert_eq!(answered, asked[..answered.len()], "answers in request order");
+                assert_eq!(
+                    answered,
+                    asked[..answered.len()],
+                    "answers in request order"
+                );
                 break;
             }
         }

@@ -20,7 +20,10 @@ fuzz_target!(|bytes: &[u8]| {
     let shown = format!("{provisioned:?}");
     if let Some(token) = &provisioned.console_token {
         let token = String::from_utf8_lossy(token);
-        assert!(!shown.contains(token.as_ref()), "Debug shows the console token");
+        assert!(
+            !shown.contains(token.as_ref()),
+            "Debug shows the console token"
+        );
     }
     if let Some(text) = &provisioned.manifest {
         let _ = Manifest::from_toml_str(text);

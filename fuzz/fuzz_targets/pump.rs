@@ -106,8 +106,12 @@ impl Rig {
         let mut out = Vec::new();
         codec.version(&mut out).expect("version");
         let (_, afid) = codec.auth("fuzz", "queen", &mut out).expect("auth");
-        codec.write(afid, 0, ticket.as_bytes(), &mut out).expect("write");
-        codec.attach(Some(afid), "fuzz", "queen", &mut out).expect("attach");
+        codec
+            .write(afid, 0, ticket.as_bytes(), &mut out)
+            .expect("write");
+        codec
+            .attach(Some(afid), "fuzz", "queen", &mut out)
+            .expect("attach");
         self.peers[at].send(&out);
         for _ in 0..4 {
             self.turn();
@@ -159,7 +163,10 @@ fn check_ninep(peer: &Peer) {
         assert!(answered.len() <= asked.len(), "more answers than requests");
         assert_eq!(answered, asked[..answered.len()], "answers out of order");
     } else {
-        assert_eq!(answered, asked, "an open connection answers every request once");
+        assert_eq!(
+            answered, asked,
+            "an open connection answers every request once"
+        );
     }
 }
 
@@ -168,9 +175,15 @@ fn check_console(peer: &Peer) {
     while !out.is_empty() {
         assert!(out.len() >= 4, "torn console frame");
         let len = u32::from_le_bytes([out[0], out[1], out[2], out[3]]) as usize;
-        assert!((4..=out.len()).contains(&len), "bad console frame length {len}");
+        assert!(
+            (4..=out.len()).contains(&len),
+            "bad console frame length {len}"
+        );
         let line = std::str::from_utf8(&out[4..len]).expect("console replies are UTF-8");
-        assert!(!line.contains(['\r', '\n']), "a reply line holds a line break");
+        assert!(
+            !line.contains(['\r', '\n']),
+            "a reply line holds a line break"
+        );
         out = &out[len..];
     }
 }
@@ -186,7 +199,9 @@ fuzz_target!(|bytes: &[u8]| {
         match op % 8 {
             n @ 0..=3 => rig.peers[usize::from(n)].send(payload),
             4 => rig.hal.push_input(payload),
-            5 => rig.hal.advance_ms(u64::from(*payload.first().unwrap_or(&1)) * 1000),
+            5 => rig
+                .hal
+                .advance_ms(u64::from(*payload.first().unwrap_or(&1)) * 1000),
             6 => {
                 let at = usize::from(payload.first().copied().unwrap_or(0) % 4);
                 rig.peers[at].conn.close();

@@ -1,10 +1,18 @@
 //! Scenario TOML: arbitrary text through the simulator's scenario parser and validator. No
 //! input may panic, and a scenario that parses must parse again to the same shape (its
 //! capacity and heal time are functions of the text alone).
+//!
+//! The parser is the simulator's own module, compiled here from its sources: it depends only
+//! on serde, toml, the manifest and cohscript, and building the whole simulator (turmoil,
+//! tokio, the CLI) would triple the fuzz build.
 #![no_main]
 
+#[allow(dead_code, unused_imports)]
+#[path = "../../sim/src/scenario/mod.rs"]
+mod scenario;
+
 use libfuzzer_sys::fuzz_target;
-use sim::Scenario;
+use scenario::Scenario;
 
 fuzz_target!(|bytes: &[u8]| {
     let Ok(text) = std::str::from_utf8(bytes) else {

@@ -137,7 +137,10 @@ pub(crate) fn receive_into<H: Hal>(
 ) -> bool {
     let mut chunk = [0u8; 2048];
     loop {
-        debug_assert!(buf.len() <= max, "input buffers never grow past their bound");
+        debug_assert!(
+            buf.len() <= max,
+            "input buffers never grow past their bound"
+        );
         let room = max.saturating_sub(buf.len()).min(chunk.len());
         if room == 0 {
             return true;

@@ -135,10 +135,7 @@ mod tests {
     #[test]
     fn headings_define_sections() {
         let known = sections(SPEC_TEXT);
-        assert_eq!(
-            known.into_iter().collect::<Vec<_>>(),
-            ["1", "1.3", "12"]
-        );
+        assert_eq!(known.into_iter().collect::<Vec<_>>(), ["1", "1.3", "12"]);
     }
 
     #[test]
@@ -147,7 +144,10 @@ mod tests {
         let ok = "//! Refusals (docs/interfaces.md §1.3) and the journal (docs/interfaces.md §12).";
         assert!(check_text(ok, false, &known).is_empty());
         let missing = "/// Limits (docs/interfaces.md §3).";
-        assert_eq!(check_text(missing, false, &known), [(1, String::from("§3"))]);
+        assert_eq!(
+            check_text(missing, false, &known),
+            [(1, String::from("§3"))]
+        );
         let old = "/// Roles of INTERFACES.md §1.";
         assert_eq!(check_text(old, false, &known).len(), 2);
         let bare = "see §12 for more";
