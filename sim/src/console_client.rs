@@ -1,4 +1,4 @@
-//! A console-protocol client over simulated TCP (INTERFACES.md §2): length-prefixed lines,
+//! A console-protocol client over simulated TCP (docs/interfaces.md §2): length-prefixed lines,
 //! `AUTH` then `ATTACH`, and replies collected up to their status line (or `END` for the
 //! streaming verbs).
 
@@ -47,9 +47,15 @@ impl ConsoleClient {
     /// speaks unasked, so any bytes waiting are kept for the next reply.
     pub fn is_closed(&mut self) -> bool {
         let mut buf = [0u8; 1024];
-        match crate::hal::try_read(&mut self.stream, &mut buf) {
+        // Read no more than the decoder holds, so nothing read is dropped.
+        let room = self.decoder.room().min(buf.len());
+        if room == 0 {
+            return false;
+        }
+        match crate::hal::try_read(&mut self.stream, &mut buf[..room]) {
             Ok(n) => {
-                self.decoder.push(&buf[..n]);
+                let taken = self.decoder.push(&buf[..n]);
+                debug_assert_eq!(taken, n);
                 false
             }
             Err(_) => true,

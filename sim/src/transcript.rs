@@ -1,4 +1,4 @@
-//! The transcript: one line per observable event in virtual time (INTERFACES.md §11),
+//! The transcript: one line per observable event in virtual time (docs/interfaces.md §11),
 //! `t=<seconds, 6 decimals> hive=<h> src=<host> ev=<event> k=v ...`, sorted by time and then
 //! by a stable sequence number. Per-worker events of the same kind, source and fields that
 //! fall in the same window are folded into one line with a count and id ranges, so a

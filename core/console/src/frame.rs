@@ -109,6 +109,7 @@ impl FrameDecoder {
     /// Takes bytes from `bytes` and returns how many were accepted; the caller keeps the rest
     /// and offers them again after draining lines. After a fatal error every byte is accepted
     /// and dropped, because the connection is closing.
+    #[must_use = "bytes not accepted are lost unless offered again"]
     pub fn push(&mut self, bytes: &[u8]) -> usize {
         if self.poisoned.is_some() {
             return bytes.len();
@@ -153,6 +154,12 @@ impl FrameDecoder {
             _ if authed => Err(FrameError::InvalidLine),
             _ => Err(self.poison(FrameFault::Line)),
         }
+    }
+
+    /// Bytes `push` accepts now at the least, so a reader can take no more than this from its
+    /// source and leave the rest there.
+    pub fn room(&self) -> usize {
+        self.buffer_max.saturating_sub(self.buf.len())
     }
 
     /// Bytes buffered and not yet decoded.

@@ -10,6 +10,7 @@
 //! frame whose little-endian `u32` length counts its own four bytes, replies are
 //! `OK <VERB> k=v ...` / `ERR <VERB> reason=... detail=...`, and streams end with `END`.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

@@ -62,11 +62,18 @@ impl LineDecoder {
 
     /// Takes bytes and returns how many were accepted; the caller keeps the rest and offers
     /// them again after draining lines.
+    #[must_use = "bytes not accepted are lost unless offered again"]
     pub fn push(&mut self, bytes: &[u8]) -> usize {
         let room = self.buffer_max.saturating_sub(self.raw.len());
         let taken = room.min(bytes.len());
         self.raw.extend(&bytes[..taken]);
         taken
+    }
+
+    /// Bytes `push` would accept now; a reader can take no more than this from its source and
+    /// leave the rest there.
+    pub fn room(&self) -> usize {
+        self.buffer_max.saturating_sub(self.raw.len())
     }
 
     /// The next finished line (possibly empty), or `None` when no line has ended yet.
@@ -131,7 +138,7 @@ mod tests {
     #[test]
     fn erase_removes_whole_characters() {
         let mut d = LineDecoder::new(16);
-        d.push("aé\x7f\n".as_bytes());
+        let _ = d.push("aé\x7f\n".as_bytes());
         assert_eq!(d.next_line(), Some(Ok(String::from("a"))));
     }
 }

@@ -84,11 +84,11 @@ fn round_trips_whole_and_byte_by_byte() {
 fn partial_frames_wait_for_more() {
     let mut d = decoder();
     let bytes = frame("PING");
-    d.push(&bytes[..3]);
+    let _ = d.push(&bytes[..3]);
     assert_eq!(d.next_line(false), Ok(None));
-    d.push(&bytes[3..6]);
+    let _ = d.push(&bytes[3..6]);
     assert_eq!(d.next_line(false), Ok(None));
-    d.push(&bytes[6..]);
+    let _ = d.push(&bytes[6..]);
     assert_eq!(d.next_line(false), Ok(Some("PING".into())));
     assert_eq!(d.next_line(false), Ok(None));
 }
@@ -98,7 +98,7 @@ fn lengths_below_four_are_fatal_before_and_after_auth() {
     for declared in 0..4u32 {
         for authed in [false, true] {
             let mut d = decoder();
-            d.push(&raw(declared, b"PING"));
+            let _ = d.push(&raw(declared, b"PING"));
             assert_eq!(
                 d.next_line(authed),
                 Err(FrameError::Fatal(FrameFault::Length)),
@@ -113,7 +113,7 @@ fn lengths_above_frame_max_are_fatal_before_and_after_auth() {
     for declared in [8193, 65_536, u32::MAX] {
         for authed in [false, true] {
             let mut d = decoder();
-            d.push(&raw(declared, b"x"));
+            let _ = d.push(&raw(declared, b"x"));
             assert_eq!(
                 d.next_line(authed),
                 Err(FrameError::Fatal(FrameFault::Length))
@@ -127,14 +127,14 @@ fn lengths_above_frame_max_are_fatal_before_and_after_auth() {
 fn longest_line_is_accepted() {
     let line = "a".repeat(256);
     let mut d = decoder();
-    d.push(&frame(&line));
+    let _ = d.push(&frame(&line));
     assert_eq!(d.next_line(false), Ok(Some(line)));
 }
 
 #[test]
 fn overlong_line_before_auth_is_fatal() {
     let mut d = decoder();
-    d.push(&frame(&"a".repeat(257)));
+    let _ = d.push(&frame(&"a".repeat(257)));
     assert_eq!(
         d.next_line(false),
         Err(FrameError::Fatal(FrameFault::Length))
@@ -143,7 +143,7 @@ fn overlong_line_before_auth_is_fatal() {
     assert_eq!(d.push(b"more bytes"), 10);
     assert!(d.next_line(true).unwrap_err().is_fatal());
     d.reset();
-    d.push(&frame("PING"));
+    let _ = d.push(&frame("PING"));
     assert_eq!(d.next_line(false), Ok(Some("PING".into())));
 }
 
@@ -175,7 +175,7 @@ fn frame_max_after_auth_resynchronises() {
 fn invalid_utf8_and_line_breaks() {
     for payload in [&b"\xff\xfe"[..], b"a\rb", b"a\nb", b"PING\n"] {
         let mut d = decoder();
-        d.push(&raw(payload.len() as u32 + 4, payload));
+        let _ = d.push(&raw(payload.len() as u32 + 4, payload));
         assert_eq!(d.next_line(false), Err(FrameError::Fatal(FrameFault::Line)));
 
         let mut bytes = raw(payload.len() as u32 + 4, payload);
@@ -214,9 +214,9 @@ fn buffer_always_fits_one_largest_line() {
 #[test]
 fn silly_bounds_do_not_panic() {
     let mut d = FrameDecoder::with_bounds(0, 1000, 0);
-    d.push(&frame(""));
+    let _ = d.push(&frame(""));
     assert_eq!(d.next_line(false), Ok(Some(String::new())));
-    d.push(&frame("x"));
+    let _ = d.push(&frame("x"));
     assert!(d.next_line(false).unwrap_err().is_fatal());
 }
 

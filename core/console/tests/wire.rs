@@ -101,7 +101,7 @@ fn drain_frames_preauth_garbage_closes() {
     let mut fake = Fake::new();
     let mut s = tcp();
     let mut d = FrameDecoder::new(&limits());
-    d.push(&[0xff, 0xff, 0xff, 0x7f, b'x']);
+    let _ = d.push(&[0xff, 0xff, 0xff, 0x7f, b'x']);
     let out = s.drain_frames(&mut d, 0, &mut fake);
     assert_eq!(lines(&out), ["ERR AUTH reason=invalid-length"]);
     assert!(out.close);
@@ -116,7 +116,7 @@ fn drain_frames_bounds_one_call() {
     };
     let mut s = ConsoleSession::new(Transport::Tcp, Some(TOKEN), limits.clone());
     let mut d = FrameDecoder::new(&limits);
-    d.push(&frames(&["AUTH hive-token-7f3a", "PING", "PING"]));
+    let _ = d.push(&frames(&["AUTH hive-token-7f3a", "PING", "PING"]));
     let first = s.drain_frames(&mut d, 0, &mut fake);
     assert_eq!(lines(&first), ["OK AUTH", "PONG", "OK PING reply=pong"]);
     let second = s.drain_frames(&mut d, 0, &mut fake);

@@ -8,6 +8,11 @@ use core::fmt::Write;
 /// never push a line past the ring's record bound.
 pub const AUDIT_LINE_MAX: usize = 400;
 
+// A whole audit line (with its newline) fits the smallest log ring a manifest may set, and the
+// ring's `u16` record lengths, so `Ring::push` never refuses one.
+const _: () = assert!(AUDIT_LINE_MAX < manifest::LOG_RING_MIN as usize);
+const _: () = assert!(AUDIT_LINE_MAX < u16::MAX as usize);
+
 /// The audit journal. Every accept and deny the hive decides is one line here.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
@@ -42,7 +47,9 @@ impl AuditLog {
             line.push_str("...");
         }
         line.push('\n');
-        self.ring.push(line.as_bytes());
+        debug_assert!(line.len() <= AUDIT_LINE_MAX + 1);
+        let kept = self.ring.push(line.as_bytes());
+        debug_assert!(kept, "an audit line always fits the ring");
         self.lines += 1;
     }
 

@@ -1,4 +1,4 @@
-//! Cuts (INTERFACES.md §10): a worker that cannot reach its Queen within the heartbeat
+//! Cuts (docs/interfaces.md §10.4): a worker that cannot reach its Queen within the heartbeat
 //! deadline marks itself unreachable and exercises no authority. When several causes hold at
 //! once, the reported reason is the highest in a fixed priority order.
 

@@ -142,6 +142,7 @@ pub struct Restored {
 impl Hive {
     /// Entries decided since the last call, in order; the pump makes them durable before it
     /// sends any reply.
+    #[must_use = "dropped entries are authority decisions a restart would forget"]
     pub fn take_journal(&mut self) -> Vec<Entry> {
         core::mem::take(&mut self.journal)
     }
@@ -247,6 +248,7 @@ impl Hive {
         report.workers = hive.registry.len();
         report.revocations = hive.revoked.len();
         // The restart itself is audited, after the lines that came before it.
+        debug_assert!(hive.registry.len() <= hive.manifest.hive.workers_max as usize);
         let entries = alloc::format!("{}", report.entries);
         let workers = alloc::format!("{}", report.workers);
         hive.audit.record(
@@ -269,7 +271,17 @@ impl Hive {
                 ttl_ms,
                 budget,
             } => {
-                for seq in *first..first + u64::from(*count) {
+                // The live hive never held more than `workers_max` workers, so an honest
+                // journal replays within it; a damaged one (a huge count, ids near the end of
+                // the range) must neither overflow nor make replay grow without bound.
+                let end = first.saturating_add(u64::from(*count));
+                if *count > 0 {
+                    self.registry.continue_after(end - 1);
+                }
+                for seq in *first..end {
+                    if self.registry.len() >= self.manifest.hive.workers_max as usize {
+                        break;
+                    }
                     let restored = RestoredWorker {
                         seq,
                         kind,
@@ -386,6 +398,11 @@ impl Hive {
             return;
         };
         let id = alloc::format!("w{:04}", w.seq);
+        // Past `workers_max` a restored worker stays out: fewer authorities, never more.
+        let full = self.registry.len() >= self.manifest.hive.workers_max as usize;
+        if full && self.registry.get(&id).is_none() {
+            return;
+        }
         let claims = Claims {
             version: ticket::VERSION,
             key_id: w.key_id,

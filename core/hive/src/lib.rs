@@ -2,6 +2,7 @@
 //! with revocation, per-worker telemetry rings and the audit journal. It is pure state: callers
 //! hand it inputs with the current time and read back replies, audit lines and events.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

@@ -1,4 +1,4 @@
-//! Node lifecycle (INTERFACES.md §10): states, the commands and system events that move
+//! Node lifecycle (docs/interfaces.md §10): states, the commands and system events that move
 //! between them, and nothing else.
 
 use core::fmt;

@@ -72,6 +72,7 @@ impl Ring {
 
     /// Appends one whole record, evicting the oldest records to make room. The caller bounds
     /// record size; a record larger than the ring (or than u16) is refused with `false`.
+    #[must_use = "a refused record is lost"]
     pub fn push(&mut self, record: &[u8]) -> bool {
         if record.is_empty() || record.len() > self.capacity || record.len() > usize::from(u16::MAX)
         {
@@ -84,6 +85,7 @@ impl Ring {
             self.bytes.drain(..usize::from(oldest));
             self.start += u64::from(oldest);
         }
+        debug_assert!(self.bytes.len() + record.len() <= self.capacity);
         self.bytes.extend(record.iter().copied());
         // Length checked against u16::MAX above.
         self.records.push_back(record.len() as u16);
@@ -116,6 +118,7 @@ impl Ring {
             }
             rec_start = rec_end;
         }
+        debug_assert!(data.len() <= max && at <= self.end());
         RingRead {
             lost,
             data,
@@ -157,9 +160,9 @@ mod tests {
     #[test]
     fn reads_stop_at_whole_records() {
         let mut ring = Ring::new(64);
-        ring.push(b"one\n");
-        ring.push(b"two\n");
-        ring.push(b"three\n");
+        assert!(ring.push(b"one\n"));
+        assert!(ring.push(b"two\n"));
+        assert!(ring.push(b"three\n"));
         let read = ring.read(0, 9);
         assert_eq!(read.data, b"one\ntwo\n");
         assert_eq!(read.next, 8);

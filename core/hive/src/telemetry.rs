@@ -1,4 +1,4 @@
-//! Telemetry ingest (INTERFACES.md §7): whole records into per-worker rings.
+//! Telemetry ingest (docs/interfaces.md §7): whole records into per-worker rings.
 
 use crate::registry::WorkerState;
 use crate::{Hive, Refusal, RingRead};
@@ -98,7 +98,8 @@ impl Hive {
         let mut record = alloc::vec::Vec::with_capacity(line.len() + 1);
         record.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
         record.push(b'\n');
-        worker.commands.push(&record);
+        let kept = worker.commands.push(&record);
+        debug_assert!(kept, "a command of at most a quarter ring always fits");
         Ok(line.len())
     }
 

@@ -375,3 +375,35 @@ fn shard_index_follows_spawns_and_kills() {
     assert_eq!(hive.registry().shards().collect::<Vec<_>>(), scanned(&hive));
     assert!(!hive.registry().has_shard("zz"));
 }
+
+#[test]
+fn replay_of_a_damaged_spawn_entry_stays_within_workers_max() {
+    // A spawn entry whose ids run past the end of the range, or whose count is far beyond
+    // anything the live hive admitted, used to overflow (or loop for billions of workers).
+    let mut manifest = Manifest::default();
+    manifest.hive.workers_max = 8;
+    let mut keys = Keyring::new();
+    keys.insert(1, Keyring::derive_key(b"test-seed", "hive-a"));
+    let spawn = |first, count| JournalEntry::Spawn {
+        first,
+        count,
+        kind: "heartbeat".to_string(),
+        site: None,
+        key_id: 1,
+        issued_at_ms: 0,
+        ttl_ms: 60_000,
+        budget: Default::default(),
+    };
+    let entries = [spawn(u64::MAX - 2, u32::MAX), spawn(1, 100)];
+    let (hive, restored) = Hive::restore(
+        manifest,
+        keys,
+        0,
+        0,
+        None,
+        entries.iter(),
+        core::iter::empty(),
+    );
+    assert_eq!(hive.registry().len(), 8);
+    assert_eq!(restored.workers, 8);
+}

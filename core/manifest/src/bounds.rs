@@ -39,6 +39,28 @@ impl fmt::Display for ManifestError {
 #[cfg(feature = "std")]
 impl std::error::Error for ManifestError {}
 
+/// Smallest `secure9p.msize`: every fixed-size Secure9P reply fits in it (asserted where the
+/// codec defines them).
+pub const SECURE9P_MSIZE_MIN: u32 = 256;
+/// Largest `secure9p.msize`.
+pub const SECURE9P_MSIZE_MAX: u32 = 8192;
+/// Largest `secure9p.walk_depth`.
+pub const SECURE9P_WALK_DEPTH_MAX: u32 = 8;
+/// Largest `secure9p.name_max`.
+pub const SECURE9P_NAME_MAX: u32 = 64;
+/// Largest `telemetry.record_max`.
+pub const TELEMETRY_RECORD_MAX: u32 = 512;
+/// Smallest `telemetry.ring_bytes`.
+pub const TELEMETRY_RING_MIN: u32 = 512;
+/// Smallest `hive.log_ring_bytes`.
+pub const LOG_RING_MIN: u32 = 4096;
+
+// Any telemetry ring a manifest can ask for holds the largest record it can allow, so a
+// record within its bound is never refused for size by the ring itself.
+const _: () = assert!(TELEMETRY_RECORD_MAX <= TELEMETRY_RING_MIN);
+// Rings keep record lengths as `u16`.
+const _: () = assert!(TELEMETRY_RECORD_MAX <= u16::MAX as u32);
+
 /// One numeric field and the range the core accepts for it.
 pub struct Bound {
     pub field: &'static str,
@@ -58,11 +80,16 @@ macro_rules! bound {
     };
 }
 
-/// Every numeric bound, with the hard ceilings of INTERFACES.md.
+/// Every numeric bound, with the hard ceilings docs/interfaces.md quotes.
 pub static BOUNDS: &[Bound] = &[
     bound!("hive.workers_max", hive.workers_max, 1, 65_536),
     bound!("hive.spawn_batch_max", hive.spawn_batch_max, 1, 4096),
-    bound!("hive.log_ring_bytes", hive.log_ring_bytes, 4096, 16 << 20),
+    bound!(
+        "hive.log_ring_bytes",
+        hive.log_ring_bytes,
+        LOG_RING_MIN as u64,
+        16 << 20
+    ),
     bound!("hive.ctl_line_max", hive.ctl_line_max, 128, 4096),
     bound!(
         "hive.idempotency_window",
@@ -81,9 +108,24 @@ pub static BOUNDS: &[Bound] = &[
     bound!("hive.tick_ms", hive.tick_ms, 1, 60_000),
     bound!("hive.binds_max", hive.binds_max, 0, 1024),
     bound!("hive.events_max", hive.events_max, 16, 1 << 20),
-    bound!("secure9p.msize", secure9p.msize, 256, 8192),
-    bound!("secure9p.walk_depth", secure9p.walk_depth, 1, 8),
-    bound!("secure9p.name_max", secure9p.name_max, 1, 64),
+    bound!(
+        "secure9p.msize",
+        secure9p.msize,
+        SECURE9P_MSIZE_MIN as u64,
+        SECURE9P_MSIZE_MAX as u64
+    ),
+    bound!(
+        "secure9p.walk_depth",
+        secure9p.walk_depth,
+        1,
+        SECURE9P_WALK_DEPTH_MAX as u64
+    ),
+    bound!(
+        "secure9p.name_max",
+        secure9p.name_max,
+        1,
+        SECURE9P_NAME_MAX as u64
+    ),
     bound!(
         "secure9p.tags_per_session",
         secure9p.tags_per_session,
@@ -135,8 +177,18 @@ pub static BOUNDS: &[Bound] = &[
         16,
         1 << 20
     ),
-    bound!("telemetry.ring_bytes", telemetry.ring_bytes, 512, 1 << 20),
-    bound!("telemetry.record_max", telemetry.record_max, 16, 512),
+    bound!(
+        "telemetry.ring_bytes",
+        telemetry.ring_bytes,
+        TELEMETRY_RING_MIN as u64,
+        1 << 20
+    ),
+    bound!(
+        "telemetry.record_max",
+        telemetry.record_max,
+        16,
+        TELEMETRY_RECORD_MAX as u64
+    ),
     bound!("pump.conns_per_turn", pump.conns_per_turn, 1, 65_536),
     bound!(
         "journal.snapshot_every",

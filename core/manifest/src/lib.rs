@@ -1,6 +1,7 @@
 //! The hive manifest (`configs/hive.toml`): every limit the core enforces, as plain structs.
 //! It is parsed and validated once at start-up; the core only ever sees a validated `Manifest`.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(feature = "std")]
@@ -9,7 +10,10 @@ extern crate std;
 mod bounds;
 mod sections;
 
-pub use bounds::{ManifestError, BOUNDS};
+pub use bounds::{
+    ManifestError, BOUNDS, LOG_RING_MIN, SECURE9P_MSIZE_MAX, SECURE9P_MSIZE_MIN, SECURE9P_NAME_MAX,
+    SECURE9P_WALK_DEPTH_MAX, TELEMETRY_RECORD_MAX, TELEMETRY_RING_MIN,
+};
 pub use sections::*;
 
 impl Manifest {

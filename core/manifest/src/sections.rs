@@ -1,7 +1,7 @@
 use alloc::string::String;
 use serde::Deserialize;
 
-/// The whole manifest. `Default` is the reference hive of INTERFACES.md.
+/// The whole manifest. `Default` is the reference hive of docs/interfaces.md.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Manifest {

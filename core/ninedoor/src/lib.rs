@@ -2,6 +2,7 @@
 //! session only its role's view, evaluates the access policy before any provider runs, and
 //! serves both Secure9P sessions and console sessions through the same path operations.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

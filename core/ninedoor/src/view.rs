@@ -1,4 +1,4 @@
-//! Role views (INTERFACES.md §4): each session sees the namespace through a mount table.
+//! Role views (docs/interfaces.md §4): each session sees the namespace through a mount table.
 //! A path outside the view does not exist for that session.
 
 use alloc::string::String;

@@ -3,6 +3,7 @@
 //! pulls std in, so `cargo build -p cohesix-nostd-check --features prove` failing means the
 //! core lost no_std.
 #![no_std]
+#![forbid(unsafe_code)]
 
 pub use console as _console;
 pub use hal as _hal;

@@ -125,13 +125,20 @@ impl SerialConsole {
         _token: Option<&[u8]>,
         now_ms: u64,
     ) {
+        // Only what the decoder can hold is read; the rest waits in the HAL for the next
+        // turn instead of being dropped (a pasted burst longer than the buffer).
         let mut chunk = [0u8; 256];
         loop {
-            let n = hal.console_read(&mut chunk);
+            let room = self.decoder.room().min(chunk.len());
+            if room == 0 {
+                break;
+            }
+            let n = hal.console_read(&mut chunk[..room]);
             if n == 0 {
                 break;
             }
-            self.decoder.push(&chunk[..n]);
+            let taken = self.decoder.push(&chunk[..n]);
+            debug_assert_eq!(taken, n, "never read more than the decoder has room for");
         }
         while let Some(next) = self.decoder.next_line() {
             let Some(sid) = self.sid else {

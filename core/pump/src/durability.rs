@@ -69,6 +69,7 @@ impl Durability {
 
     /// Makes the hive's pending decisions durable. `false` means the store refused them: the
     /// caller must not send the replies that depend on them.
+    #[must_use = "replies must be withheld when the journal refused their decisions"]
     pub(crate) fn commit<H: Hal>(&mut self, hal: &mut H, nd: &mut NineDoor, now_ms: u64) -> bool {
         if self.fault.is_some() {
             return false;

@@ -3,6 +3,7 @@
 //! bounded amount of work each, and writes replies; the same loop runs on metal and in the
 //! simulator.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

@@ -57,6 +57,8 @@ impl NinePConn {
         }
         // Back-pressure: a peer that does not read its replies gets no new work done.
         if !self.closing && self.outbuf.len() < self.buffer_max && !self.inbuf.is_empty() {
+            debug_assert!(self.inbuf.len() <= self.buffer_max);
+            let (out_before, in_before) = (self.outbuf.len(), self.inbuf.len());
             let mut backend = nd.backend(self.sid, now_ms);
             match self
                 .engine
@@ -71,6 +73,10 @@ impl NinePConn {
                 }
                 Err(_) => self.closing = true,
             }
+            debug_assert!(
+                self.outbuf.len() - out_before <= self.batch_reply_max(in_before),
+                "a batch's replies are bounded by the tag window"
+            );
             if self.engine.is_closed() {
                 self.closing = true;
             }
@@ -84,6 +90,14 @@ impl NinePConn {
             return false;
         }
         !(self.closing && self.outbuf.is_empty())
+    }
+
+    /// The most reply bytes one batch over `input` bytes can write: the tag window's requests
+    /// run (each reply at most one msize), every request past it is answered with an
+    /// 11-byte `Rlerror`, and no request is shorter than the 7-byte header.
+    fn batch_reply_max(&self, input: usize) -> usize {
+        let limits = self.engine.limits();
+        limits.tags as usize * limits.msize as usize + input.div_ceil(7) * 11
     }
 
     /// Pulls bytes into the bounded input buffer; `false` when the peer is gone.
@@ -123,6 +137,10 @@ pub(crate) fn receive_into<H: Hal>(
 ) -> bool {
     let mut chunk = [0u8; 2048];
     loop {
+        debug_assert!(
+            buf.len() <= max,
+            "input buffers never grow past their bound"
+        );
         let room = max.saturating_sub(buf.len()).min(chunk.len());
         if room == 0 {
             return true;

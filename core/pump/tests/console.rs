@@ -188,3 +188,21 @@ fn tcp_and_serial_give_the_same_replies() {
         assert_eq!(over_tcp, serial, "{line}");
     }
 }
+
+#[test]
+fn a_serial_paste_longer_than_the_line_buffer_is_answered_whole() {
+    // The serial decoder buffers four lines' worth of bytes; a longer paste used to be read
+    // from the HAL in one turn and everything past the buffer was dropped unanswered.
+    let mut hive = TestHive::boot(Manifest::default());
+    hive.hal.push_input(b"attach queen\r\n");
+    hive.turn();
+    hive.hal.take_output();
+    let pings = 600;
+    hive.hal.push_input("ping\r\n".repeat(pings).as_bytes());
+    let mut out = String::new();
+    for _ in 0..64 {
+        hive.turn();
+        out.push_str(&String::from_utf8(hive.hal.take_output()).unwrap());
+    }
+    assert_eq!(out.matches("OK PING reply=pong").count(), pings);
+}

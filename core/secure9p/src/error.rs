@@ -60,7 +60,7 @@ impl Error {
             .unwrap_or(Error::Invalid)
     }
 
-    /// Console `reason=` value (INTERFACES.md §2).
+    /// Console `reason=` value (docs/interfaces.md §1.3).
     pub fn reason(self) -> &'static str {
         match self {
             Error::Busy => "busy",

@@ -1,6 +1,7 @@
 //! Secure9P: the bounded 9P2000.L subset the hive serves. A codec for both directions and a
 //! per-session engine (fids, tags, clunk-once, batches, ticket handshake) over a `Backend`.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

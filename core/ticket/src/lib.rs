@@ -5,6 +5,7 @@
 //! key from a [`Keyring`], [`verify`] checks length, shape, key, MAC (in constant time) and
 //! expiry. Everything here is sans-IO: time is passed in as `now_ms`.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(feature = "std")]
@@ -37,5 +38,5 @@ pub const MAX_SCOPES: usize = 8;
 pub const MAX_SUBJECT_LEN: usize = 64;
 /// Longest scope path prefix, in bytes.
 pub const MAX_PREFIX_LEN: usize = 128;
-/// Longest worker ticket text the design allows (INTERFACES.md §5).
+/// Longest worker ticket text the design allows (docs/interfaces.md §5.1).
 pub const WORKER_TEXT_MAX: usize = 224;

@@ -23,6 +23,7 @@
 //! assert_eq!(agent.state(), AgentState::Attaching);
 //! ```
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(feature = "std")]

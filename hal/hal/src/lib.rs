@@ -24,7 +24,7 @@ pub trait Clock {
     }
     /// Milliseconds since the Unix epoch, if this machine knows them (hosted: system time;
     /// simulator: a virtual epoch; metal: provisioned time). The pump reads it once at boot to
-    /// anchor hive time, so ticket lifetimes mean the same across restarts (interfaces §5.4).
+    /// anchor hive time, so ticket lifetimes mean the same across restarts (docs/interfaces.md §5.4).
     fn wall_ms(&self) -> Option<u64> {
         None
     }

@@ -14,7 +14,7 @@ use crate::error::ClientError;
 use crate::options::{connect, Timeouts};
 use crate::reply::{Reply, Response};
 
-/// Largest frame either side sends (INTERFACES.md §2).
+/// Largest frame either side sends (docs/interfaces.md §2.1).
 pub const FRAME_MAX: usize = 8192;
 /// Lines a response may carry before the client gives up on it (a streaming reply is capped
 /// by the hive at `stream_lines_max`, 4096 by default).

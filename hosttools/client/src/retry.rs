@@ -1,6 +1,7 @@
 //! Bounded retries that the caller asks for explicitly. No client call retries by itself: a
-//! refusal is information (INTERFACES.md: failure is handled by revoking authority, never by
-//! silent retries), so only transient failures are retried, and only as often as the policy says.
+//! refusal is information (docs/interfaces.md §1.3: failure is handled by revoking authority,
+//! never by silent retries), so only transient failures are retried, and only as often as the
+//! policy says.
 
 use std::thread;
 use std::time::Duration;

@@ -94,7 +94,7 @@ impl Command {
         "tail",
     ];
 
-    /// The console-protocol line (INTERFACES.md §2) this command sends.
+    /// The console-protocol line (docs/interfaces.md §2) this command sends.
     pub fn console_line(&self) -> String {
         match self {
             Command::Help => "HELP".into(),

@@ -1,4 +1,4 @@
-//! Transcript lines (INTERFACES.md §11) and audit lines (`/log/queen.log`): one event per
+//! Transcript lines (docs/interfaces.md §11) and audit lines (`/log/queen.log`): one event per
 //! line as `key=value` tokens, values optionally double-quoted with `\"` and `\\` escapes.
 
 use std::fmt;

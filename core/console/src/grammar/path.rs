@@ -3,7 +3,7 @@
 
 /// Longest path accepted by a console verb.
 pub const PATH_MAX: usize = 240;
-/// Longest single name in a path (INTERFACES.md §3).
+/// Longest single name in a path (docs/interfaces.md §3.3).
 pub const NAME_MAX: usize = 64;
 /// Most names in one path (the Secure9P walk depth).
 pub const DEPTH_MAX: usize = 8;

@@ -139,7 +139,7 @@ pub fn frames(lines: &[&str]) -> Vec<u8> {
 
 pub fn decode(bytes: &[u8]) -> Vec<String> {
     let mut d = FrameDecoder::new(&limits());
-    d.push(bytes);
+    let _ = d.push(bytes);
     let mut out = Vec::new();
     while let Ok(Some(line)) = d.next_line(true) {
         out.push(line);

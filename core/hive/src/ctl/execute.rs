@@ -251,6 +251,10 @@ impl Hive {
             ],
         );
         self.registry.insert(worker);
+        debug_assert!(
+            self.registry.len() <= self.manifest.hive.workers_max as usize,
+            "spawn admits no worker past workers_max"
+        );
         self.emit(Event::WorkerSpawned {
             id: id.clone(),
             site: site.clone(),

@@ -1,4 +1,4 @@
-//! The `/queen/ctl` grammar (INTERFACES.md §8): one JSON object per line, unknown fields
+//! The `/queen/ctl` grammar (docs/interfaces.md §8): one JSON object per line, unknown fields
 //! refused, parsed into a `Command` before anything is executed.
 
 use crate::Refusal;

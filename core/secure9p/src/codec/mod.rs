@@ -40,6 +40,28 @@ pub const QT_AUTH: u8 = 0x08;
 /// `type[1] version[4] path[8]`.
 pub const QID_LEN: usize = 13;
 
+// The smallest msize any manifest can negotiate carries every reply whose size is fixed by
+// the protocol and the limits (docs/interfaces.md §3.3), so no limit combination leaves a
+// request that can only be answered with a frame the session may not send.
+const _: () = {
+    let msize = MSIZE_MIN as usize;
+    assert!(MSIZE_MIN == manifest::SECURE9P_MSIZE_MIN);
+    // Rgetattr: the largest fixed-size reply.
+    assert!(HEADER_LEN + Getattr::WIRE_LEN <= msize);
+    // Rwalk at the deepest walk a manifest may allow: nwqid[2] and one qid per name.
+    assert!(HEADER_LEN + 2 + manifest::SECURE9P_WALK_DEPTH_MAX as usize * QID_LEN <= msize);
+    // Rreaddir holding one entry with the longest name a manifest may allow.
+    assert!(RREAD_OVERHEAD + DIRENT_FIXED_LEN + manifest::SECURE9P_NAME_MAX as usize <= msize);
+    // Rversion: msize[4] and the version string.
+    assert!(HEADER_LEN + 4 + 2 + VERSION.len() <= msize);
+    // Rlerror: ecode[4].
+    assert!(HEADER_LEN + 4 <= msize);
+    // Twrite's fixed part (fid[4] offset[8] count[4]) within the I/O header allowance, so
+    // `msize - IOHDRSZ` bytes of data always fit one Twrite.
+    assert!(HEADER_LEN + 4 + 8 + 4 <= IOHDRSZ as usize);
+    assert!(IOHDRSZ < MSIZE_MIN);
+};
+
 /// 9P2000.L message type numbers of the served subset.
 pub mod msg {
     pub const TLERROR: u8 = 6;
@@ -102,7 +124,7 @@ impl Limits {
 }
 
 impl Default for Limits {
-    /// The reference hive's limits (INTERFACES.md §3).
+    /// The reference hive's limits (docs/interfaces.md §3.3).
     fn default() -> Self {
         Self::from_manifest(&manifest::Manifest::default())
     }

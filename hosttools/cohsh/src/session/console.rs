@@ -1,4 +1,4 @@
-//! The console transport: every command is its console line (INTERFACES.md §2).
+//! The console transport: every command is its console line (docs/interfaces.md §2).
 
 use client::{ClientError, ConsoleClient, Response};
 use cohscript::Command;

@@ -8,7 +8,7 @@ pub const TAIL_LINES: usize = 64;
 /// Sparkline samples kept per worker.
 pub const SAMPLES: usize = 120;
 
-/// Worker and node lifecycle states (INTERFACES.md §10 plus the registry's PENDING and the
+/// Worker and node lifecycle states (docs/interfaces.md §10 plus the registry's PENDING and the
 /// dashboard's REVOKED for workers whose ticket is gone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WorkerState {

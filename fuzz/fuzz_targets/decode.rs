@@ -139,19 +139,51 @@ fn drive_session(bytes: &[u8]) {
         out.clear();
         match session.handle_batch(&input[pos..], &mut backend, &mut out) {
             Ok(0) => break,
-            Ok(used) => pos += used,
-            Err(_) => break,
+            Ok(used) => {
+                // Every frame the batch consumed was answered once, in order, under its tag.
+                let asked = request_tags(&input[pos..pos + used]);
+                assert_eq!(asked, check_replies(&out), "one answer per request");
+                pos += used;
+            }
+            Err(_) => {
+                // A fatal frame ends the batch: the answers written before it still match
+                // the requests before it.
+                let asked = request_tags(&input[pos..]);
+                let answered = check_replies(&out);
+                assert!(answered.len() <= asked.len());
+                assert_eq!(
+                    answered,
+                    asked[..answered.len()],
+                    "answers in request order"
+                );
+                break;
+            }
         }
-        check_replies(&out);
     }
     session.close(&mut backend);
     assert_eq!(session.fid_count(), 0);
 }
 
+/// The tags of the whole frames at the front of `input`, read from their size fields alone.
+fn request_tags(mut input: &[u8]) -> Vec<u16> {
+    let mut tags = Vec::new();
+    while input.len() >= 7 {
+        let size = u32::from_le_bytes([input[0], input[1], input[2], input[3]]) as usize;
+        if size < 7 || size > input.len() {
+            break;
+        }
+        tags.push(u16::from_le_bytes([input[5], input[6]]));
+        input = &input[size..];
+    }
+    tags
+}
+
 /// Replies are whole, decodable frames within the configured msize (a `Tversion` inside the
-/// batch may have lowered the negotiated one after earlier replies were written).
-fn check_replies(mut out: &[u8]) {
+/// batch may have lowered the negotiated one after earlier replies were written); returns
+/// their tags in order.
+fn check_replies(mut out: &[u8]) -> Vec<u16> {
     let limits = Limits::default();
+    let mut tags = Vec::new();
     while !out.is_empty() {
         let len = match frame_len(out, 8192) {
             Ok(Some(len)) => len,
@@ -161,8 +193,10 @@ fn check_replies(mut out: &[u8]) {
         if let Err(e) = decode_response(&out[..len], &limits) {
             panic!("engine wrote an undecodable reply: {e:?}");
         }
+        tags.push(u16::from_le_bytes([out[5], out[6]]));
         out = &out[len..];
     }
+    tags
 }
 
 fuzz_target!(|bytes: &[u8]| {
