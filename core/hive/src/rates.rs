@@ -1,4 +1,4 @@
-//! Per-scope request rates (docs/interfaces.md, tickets): a scope with a nonzero `rate_per_s`
+//! Per-scope request rates (docs/interfaces.md §5.5): a scope with a nonzero `rate_per_s`
 //! is a token bucket the hive keeps per ticket and scope, so every role's rate is enforced in
 //! one place, whichever port its requests arrive on.
 //!
