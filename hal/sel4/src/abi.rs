@@ -37,6 +37,10 @@ impl Abi {
         self.arch_base()
     }
 
+    pub fn large_page(&self) -> u64 {
+        self.arch_base() + 1
+    }
+
     pub fn page_table(&self) -> u64 {
         self.arch_base() + 2
     }

@@ -138,6 +138,12 @@ impl BootInfo {
         })
     }
 
+    /// Changes the size of the `index`th untyped (tests of the mappers).
+    #[cfg(test)]
+    pub(crate) fn set_untyped_bits(&mut self, index: usize, size_bits: u8) {
+        self.untyped_list[index].size_bits = size_bits;
+    }
+
     /// The untyped descriptors, in slot order (slot = `untyped.start + index`).
     pub fn untyped_list(&self) -> &[UntypedDesc] {
         &self.untyped_list[..self.untyped.len() as usize]

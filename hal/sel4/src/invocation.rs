@@ -18,6 +18,9 @@ pub const IPC_BUFFER_WORDS: usize = IPC_CAPS_WORD + 3 + 3;
 /// VM attribute: never execute (aarch64). Without the cacheable bit the kernel maps the
 /// frame as device memory, which is what MMIO needs.
 pub const ATTR_DEVICE_XN: u64 = 0x04;
+/// VM attributes: cacheable (`seL4_ARM_PageCacheable`), never execute: normal memory for
+/// the heap and DMA buffers.
+pub const ATTR_NORMAL_XN: u64 = 0x01 | 0x04;
 
 /// One invocation: the capability invoked, its message and extra caps.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use core::arch::{asm, global_asm};
 
 use crate::abi::{Abi, CURRENT};
 use crate::bootinfo::{CAP_INIT_THREAD_CNODE, CAP_INIT_THREAD_VSPACE};
-use crate::devmap::{Kernel, ObjectKind};
-use crate::invocation::{Invocation, ATTR_DEVICE_XN, IPC_BUFFER_WORDS};
+use crate::devmap::{Kernel, Memory, ObjectKind};
+use crate::invocation::{Invocation, ATTR_DEVICE_XN, ATTR_NORMAL_XN, IPC_BUFFER_WORDS};
 use crate::msginfo::{CapRights, MessageInfo, Sel4Error};
 
 /// Stack of the root task's only thread.
@@ -110,6 +110,7 @@ impl Kernel for RootKernel {
         let object = match kind {
             ObjectKind::Untyped => Abi::UNTYPED,
             ObjectKind::Frame => self.abi.small_page(),
+            ObjectKind::LargeFrame => self.abi.large_page(),
             ObjectKind::PageTable => self.abi.page_table(),
         };
         // Fixed-size objects ignore size_bits; untypeds use it.
@@ -133,14 +134,18 @@ impl Kernel for RootKernel {
         self.invoke(inv)
     }
 
-    fn map_frame(&mut self, frame: u64, vaddr: u64) -> Result<(), Sel4Error> {
+    fn map_frame(&mut self, frame: u64, vaddr: u64, memory: Memory) -> Result<(), Sel4Error> {
+        let attr = match memory {
+            Memory::Device => ATTR_DEVICE_XN,
+            Memory::Normal => ATTR_NORMAL_XN,
+        };
         let inv = Invocation::page_map(
             &self.abi,
             frame,
             CAP_INIT_THREAD_VSPACE,
             vaddr,
             CapRights::READ_WRITE,
-            ATTR_DEVICE_XN,
+            attr,
         );
         self.invoke(inv)
     }

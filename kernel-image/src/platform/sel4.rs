@@ -29,6 +29,9 @@ const PL011_PADDR: u64 = 0x0900_0000;
 /// Where the root task maps it; `link/sel4.ld` keeps the image below this.
 const UART_VADDR: u64 = 0x1000_0000;
 const STORE_BYTES: usize = 1 << 20;
+/// Where the heap is mapped (2 MiB aligned, above the UART) and how large it is.
+const HEAP_VADDR: u64 = 0x2000_0000;
+const HEAP_BYTES: u64 = 32 << 20;
 /// Serial bytes taken per `console_read`, so a paste flood cannot stall a turn.
 const CONSOLE_READ_MAX: usize = 256;
 const DEFAULT_IP: Ipv4Cidr = Ipv4Cidr {
@@ -42,8 +45,6 @@ static UART: AtomicUsize = AtomicUsize::new(0);
 /// The root task's entry, called by `_sel4_start` on its own stack with the boot-info frame.
 #[no_mangle]
 extern "C" fn cohesix_sel4_main(bootinfo: *const u8) -> ! {
-    // SAFETY: once, before any allocation; seL4 mapped the whole image, heap included.
-    let heap = unsafe { crate::heap::init() };
     // SAFETY: the kernel passes the boot-info frame, one mapped page, read only here.
     let frame = unsafe { core::slice::from_raw_parts(bootinfo, FRAME_SIZE) };
     let bi = match BootInfo::parse(frame, CURRENT.mcs) {
@@ -53,7 +54,20 @@ extern "C" fn cohesix_sel4_main(bootinfo: *const u8) -> ! {
             crate::arch::park()
         }
     };
-    match map_uart(&bi) {
+    // SAFETY: the boot-info frame names the root thread's IPC buffer.
+    let mut kernel = unsafe { RootKernel::new(bi.ipc_buffer) };
+    let mut mapper = DeviceMapper::new(&bi);
+    // The heap is not in the image (its frames would not fit the root CNode): 2 MiB frames
+    // from RAM untyped, before anything allocates.
+    let heap = match mapper.map_ram(&mut kernel, HEAP_VADDR, HEAP_BYTES) {
+        // SAFETY: just mapped read-write, cached, used by nothing else; no allocation yet.
+        Ok(bytes) => unsafe { crate::heap::init_at(HEAP_VADDR as usize, bytes as usize) },
+        Err(e) => {
+            say!("fatal: heap not mapped from untyped memory: {e:?}");
+            crate::arch::park()
+        }
+    };
+    match map_uart(&mut mapper, &mut kernel) {
         Ok(()) => {}
         Err(e) => say!("pl011 not mapped ({e:?}); console is seL4_DebugPutChar, output only"),
     }
@@ -61,10 +75,8 @@ extern "C" fn cohesix_sel4_main(bootinfo: *const u8) -> ! {
 }
 
 /// Maps the PL011's page and switches the console to it.
-fn map_uart(bi: &BootInfo) -> Result<(), MapError> {
-    // SAFETY: the boot-info frame names the root thread's IPC buffer.
-    let mut kernel = unsafe { RootKernel::new(bi.ipc_buffer) };
-    DeviceMapper::new(bi).map_device(&mut kernel, PL011_PADDR, UART_VADDR)?;
+fn map_uart(mapper: &mut DeviceMapper, kernel: &mut RootKernel) -> Result<(), MapError> {
+    mapper.map_device(kernel, PL011_PADDR, UART_VADDR)?;
     let va = (UART_VADDR | (PL011_PADDR & 0xfff)) as usize;
     // SAFETY: the PL011's page was just mapped there, uncached, and nothing else uses it.
     let mut uart = unsafe { Pl011::new(va) };
