@@ -113,12 +113,14 @@ fn extract(dir: &Path, out: &Path) -> Result<String, String> {
     };
     Ok(format!(
         "Abi {{ sys_call: {}, sys_send: {}, sys_yield: {}, sys_debug_put_char: {debug_put_char}, \
-         untyped_retype: {}, arm_page_table_map: {}, arm_page_map: {}, mcs: {mcs} }}\n",
+         untyped_retype: {}, arm_page_table_map: {}, arm_page_map: {}, \
+         arm_page_get_address: {}, mcs: {mcs} }}\n",
         get("seL4_SysCall")?,
         get("seL4_SysSend")?,
         get("seL4_SysYield")?,
         get("UntypedRetype")?,
         get("ARMPageTableMap")?,
         get("ARMPageMap")?,
+        get("ARMPageGetAddress")?,
     ))
 }

@@ -16,6 +16,7 @@ pub struct Abi {
     pub untyped_retype: u64,
     pub arm_page_table_map: u64,
     pub arm_page_map: u64,
+    pub arm_page_get_address: u64,
     /// Mixed-criticality kernel: two more object types before the architecture's.
     pub mcs: bool,
 }
@@ -59,6 +60,7 @@ pub(crate) const TEST_ABI: Abi = Abi {
     untyped_retype: 1,
     arm_page_table_map: 35,
     arm_page_map: 37,
+    arm_page_get_address: 46,
     mcs: false,
 };
 

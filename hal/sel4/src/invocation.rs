@@ -89,6 +89,12 @@ impl Invocation {
         Self::new(table, abi.arm_page_table_map, &[vaddr, attr], &[vspace])
     }
 
+    /// `seL4_ARM_Page_GetAddress(frame)`: the reply's first message register is the frame's
+    /// physical address (what a device is told for DMA).
+    pub fn page_get_address(abi: &Abi, frame: u64) -> Self {
+        Self::new(frame, abi.arm_page_get_address, &[], &[])
+    }
+
     /// x0..x5 as the kernel expects them.
     pub fn registers(&self) -> [u64; 6] {
         [

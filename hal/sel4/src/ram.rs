@@ -11,16 +11,29 @@ pub const LARGE_PAGE_BITS: u8 = 21;
 /// Large frames per heap at most: bounds the slots and the retype fan-out.
 pub const MAX_LARGE_PAGES: u64 = 128;
 
+/// RAM mapped by [`DeviceMapper::map_ram`]: `count` 2 MiB frames in consecutive slots from
+/// `first_cap`, retyped by one invocation from one untyped and so physically contiguous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RamRegion {
+    pub first_cap: u64,
+    pub count: u64,
+}
+
+impl RamRegion {
+    pub fn bytes(&self) -> u64 {
+        self.count << LARGE_PAGE_BITS
+    }
+}
+
 impl DeviceMapper<'_> {
-    /// Maps up to `bytes` of cached RAM at `vaddr` (2 MiB aligned) in 2 MiB frames and
-    /// returns how many bytes were mapped: fewer than asked when the largest RAM untyped is
-    /// smaller, never zero without an error.
+    /// Maps up to `bytes` of cached RAM at `vaddr` (2 MiB aligned) in 2 MiB frames: fewer
+    /// than asked when the largest RAM untyped is smaller, never none without an error.
     pub fn map_ram<K: Kernel>(
         &mut self,
         kernel: &mut K,
         vaddr: u64,
         bytes: u64,
-    ) -> Result<u64, MapError> {
+    ) -> Result<RamRegion, MapError> {
         let large = 1u64 << LARGE_PAGE_BITS;
         if vaddr % large != 0 {
             return Err(MapError::Misaligned(vaddr));
@@ -47,7 +60,10 @@ impl DeviceMapper<'_> {
         for i in 0..count {
             self.map_with_tables(kernel, first + i, vaddr + i * large, Memory::Normal)?;
         }
-        Ok(count * large)
+        Ok(RamRegion {
+            first_cap: first,
+            count,
+        })
     }
 }
 
@@ -72,7 +88,8 @@ mod tests {
         let mut k = kernel();
         k.untyped.insert(2, (0x4000_0000, 26));
         let mut mapper = DeviceMapper::new(&bi);
-        assert_eq!(mapper.map_ram(&mut k, 0x2000_0000, 8 << 20), Ok(8 << 20));
+        let region = mapper.map_ram(&mut k, 0x2000_0000, 8 << 20).unwrap();
+        assert_eq!(region.bytes(), 8 << 20);
         for i in 0..4u64 {
             let va = 0x2000_0000 + (i << 21);
             assert_eq!(k.mapped[&va], 0x4000_0000 + (i << 21));
@@ -88,7 +105,8 @@ mod tests {
         k.untyped.insert(2, (0x4000_0000, 24));
         let mut mapper = DeviceMapper::new(&bi);
         // 16 MiB untyped: 7 large frames, one frame's worth left for tables.
-        assert_eq!(mapper.map_ram(&mut k, 0x2000_0000, 32 << 20), Ok(7 << 21));
+        let region = mapper.map_ram(&mut k, 0x2000_0000, 32 << 20);
+        assert_eq!(region.map(|r| r.bytes()), Ok(7 << 21));
         assert_eq!(
             mapper.map_ram(&mut k, 0x2000_1000, 2 << 20),
             Err(MapError::Misaligned(0x2000_1000))
@@ -103,6 +121,7 @@ mod tests {
         // The kernel's untyped is smaller than the boot info claims (tables carved already).
         k.untyped.insert(2, (0x4000_0000, 23));
         let mut mapper = DeviceMapper::new(&bi);
-        assert_eq!(mapper.map_ram(&mut k, 0x2000_0000, 32 << 20), Ok(4 << 21));
+        let region = mapper.map_ram(&mut k, 0x2000_0000, 32 << 20);
+        assert_eq!(region.map(|r| r.bytes()), Ok(4 << 21));
     }
 }

@@ -39,10 +39,24 @@ global_asm!(
 /// # Safety
 /// `ipc` must be the calling thread's IPC buffer.
 pub unsafe fn call(abi: &Abi, inv: &Invocation, ipc: *mut [u64; IPC_BUFFER_WORDS]) -> MessageInfo {
+    // SAFETY: the caller's contract.
+    unsafe { call_mr0(abi, inv, ipc) }.0
+}
+
+/// `seL4_Call` returning the reply's message info and its first message register.
+///
+/// # Safety
+/// `ipc` must be the calling thread's IPC buffer.
+pub unsafe fn call_mr0(
+    abi: &Abi,
+    inv: &Invocation,
+    ipc: *mut [u64; IPC_BUFFER_WORDS],
+) -> (MessageInfo, u64) {
     // SAFETY: the caller guarantees `ipc` is this thread's mapped IPC buffer.
     unsafe { inv.write_ipc(&mut *ipc) };
     let [x0, x1, x2, x3, x4, x5] = inv.registers();
     let info: u64;
+    let mr0: u64;
     // SAFETY: the seL4 aarch64 syscall convention (libsel4 `arm_sys_send_recv`): the kernel
     // reads x0..x5 and x7 and returns badge, info and MR0..3 in x0..x5; memory may change
     // (the IPC buffer), which the "memory" clobber (default for asm!) covers.
@@ -51,7 +65,7 @@ pub unsafe fn call(abi: &Abi, inv: &Invocation, ipc: *mut [u64; IPC_BUFFER_WORDS
             "svc #0",
             inout("x0") x0 => _,
             inout("x1") x1 => info,
-            inout("x2") x2 => _,
+            inout("x2") x2 => mr0,
             inout("x3") x3 => _,
             inout("x4") x4 => _,
             inout("x5") x5 => _,
@@ -59,7 +73,7 @@ pub unsafe fn call(abi: &Abi, inv: &Invocation, ipc: *mut [u64; IPC_BUFFER_WORDS
             options(nostack),
         )
     };
-    MessageInfo(info)
+    (MessageInfo(info), mr0)
 }
 
 /// `seL4_Yield`.
@@ -90,6 +104,14 @@ impl RootKernel {
             abi: CURRENT,
             ipc: ipc_buffer as usize as *mut [u64; IPC_BUFFER_WORDS],
         }
+    }
+
+    /// The physical address of `frame` (`seL4_ARM_Page_GetAddress`).
+    pub fn page_address(&mut self, frame: u64) -> Result<u64, Sel4Error> {
+        let inv = Invocation::page_get_address(&self.abi, frame);
+        // SAFETY: `new`'s contract.
+        let (info, paddr) = unsafe { call_mr0(&self.abi, &inv, self.ipc) };
+        Sel4Error::check(info).map(|()| paddr)
     }
 
     fn invoke(&mut self, inv: Invocation) -> Result<(), Sel4Error> {
