@@ -6,6 +6,10 @@
 #   scripts/build-sel4.sh                  debug kernel (kernel printing, seL4_DebugPutChar)
 #   scripts/build-sel4.sh --kernel release optimised kernel without printing
 #   scripts/build-sel4.sh --quiet          only the final "image:" lines
+#   scripts/build-sel4.sh --project DIR    an seL4 project checked out elsewhere (the seL4
+#                                          manifest layout: DIR/kernel, DIR/tools/seL4,
+#                                          DIR/projects/util_libs) instead of the vendored
+#                                          tarballs; its build goes to target/sel4/<flavour>-project
 #
 # Steps, each cached under target/sel4/ so a second run only rebuilds what changed:
 #   1. find the vendored tarballs ($COHESIX_SEL4_VENDOR, default ../shared/vendor/sel4 beside
@@ -22,6 +26,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FLAVOUR=debug
 QUIET=0
+PROJECT=""
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
@@ -29,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --kernel) FLAVOUR="${2:?--kernel needs debug or release}"; shift 2 ;;
         --quiet) QUIET=1; shift ;;
+        --project) PROJECT="$(realpath "${2:?--project needs a directory}")"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "build-sel4: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -58,11 +64,12 @@ mkdir -p "$WORK_LOG"
 
 # --- 1. sources ----------------------------------------------------------------------------
 
-[[ -d $VENDOR ]] || die "no seL4 sources at $VENDOR (set COHESIX_SEL4_VENDOR to the directory holding the tarballs of hal/sel4/vendor.sha256)"
-(cd "$VENDOR" && sha256sum --quiet -c "$SUMS") || die "the tarballs in $VENDOR do not match hal/sel4/vendor.sha256"
-SRC_KEY="$(sha256sum "$SUMS" | cut -c1-16)"
-SRC="$BASE/src"
-if [[ "$(cat "$SRC/.key" 2>/dev/null)" != "$SRC_KEY" ]]; then
+# The vendored tarballs, checked and unpacked (once per set of checksums) into $SRC.
+unpack_vendored() {
+    [[ -d $VENDOR ]] || die "no seL4 sources at $VENDOR (set COHESIX_SEL4_VENDOR to the directory holding the tarballs of hal/sel4/vendor.sha256)"
+    (cd "$VENDOR" && sha256sum --quiet -c "$SUMS") \
+        || die "the tarballs in $VENDOR do not match hal/sel4/vendor.sha256"
+    [[ "$(cat "$SRC/.key" 2>/dev/null)" == "$SRC_KEY" ]] && return 0
     log "unpacking the seL4 sources into $SRC"
     rm -rf "$SRC"
     mkdir -p "$SRC/tools/seL4" "$SRC/projects/util_libs" "$SRC/kernel" "$SRC/rust-sel4"
@@ -72,6 +79,17 @@ if [[ "$(cat "$SRC/.key" 2>/dev/null)" != "$SRC_KEY" ]]; then
     unpack '^util_libs-' "$SRC/projects/util_libs"
     unpack '^rust-sel4-' "$SRC/rust-sel4"
     echo "$SRC_KEY" >"$SRC/.key"
+}
+
+if [[ -n $PROJECT ]]; then
+    [[ -f $PROJECT/kernel/gcc.cmake && -d $PROJECT/tools/seL4/elfloader-tool && -d $PROJECT/projects/util_libs ]] \
+        || die "$PROJECT is not an seL4 project layout (kernel/, tools/seL4/, projects/util_libs/)"
+    SRC="$PROJECT"
+    SRC_KEY="project:$PROJECT"
+else
+    SRC="$BASE/src"
+    SRC_KEY="$(sha256sum "$SUMS" | cut -c1-16)"
+    unpack_vendored
 fi
 mkdir -p "$SRC/projects/cohesix-sel4"
 for f in CMakeLists.txt settings.cmake; do
@@ -99,7 +117,7 @@ done
 
 # --- 3. kernel and libsel4 -----------------------------------------------------------------
 
-BUILD="$BASE/$FLAVOUR"
+BUILD="$BASE/$FLAVOUR${PROJECT:+-project}"
 IMAGE_DIR="${COHESIX_IMAGE_DIR:-$ROOT/target/image}"
 ROOT_TASK="$IMAGE_DIR/cohesix-sel4.elf"
 mkdir -p "$IMAGE_DIR"

@@ -40,6 +40,9 @@ endif()
 # The root task reads the generic timer directly (CNTPCT_EL0/CNTVCT_EL0) for its clock.
 set(KernelArmExportPCNTUser ON CACHE BOOL "" FORCE)
 set(KernelArmExportVCNTUser ON CACHE BOOL "" FORCE)
+# The kernel ticks on the virtual timer; the root task sleeps on a one-shot of the physical
+# timer (INTID 30), whose registers this opens to user level.
+set(KernelArmExportPTMRUser ON CACHE BOOL "" FORCE)
 # The root task's image stays within the default root CNode (2^12 slots, one per image
 # page): its heap is mapped from untyped memory at run time, not linked into the image.
 

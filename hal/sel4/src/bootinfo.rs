@@ -9,6 +9,7 @@ pub const FRAME_SIZE: usize = 4096;
 /// Root CNode slots with fixed meaning.
 pub const CAP_INIT_THREAD_CNODE: u64 = 2;
 pub const CAP_INIT_THREAD_VSPACE: u64 = 3;
+pub const CAP_IRQ_CONTROL: u64 = 4;
 
 const WORD: usize = 8;
 const SLOT_REGION: usize = 16;

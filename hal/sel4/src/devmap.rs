@@ -38,6 +38,7 @@ pub enum ObjectKind {
     Frame,
     /// A 2 MiB frame.
     LargeFrame,
+    Notification,
     PageTable,
 }
 
@@ -114,6 +115,19 @@ impl<'a> DeviceMapper<'a> {
         let first = self.free.start;
         self.free.start += n;
         Ok(first)
+    }
+
+    /// One empty root-CNode slot, for capabilities made by other invocations (IRQ handlers).
+    pub fn take_slot(&mut self) -> Result<u64, MapError> {
+        self.slots(1)
+    }
+
+    /// A notification object retyped from the largest RAM untyped; returns its slot.
+    pub fn make_notification<K: Kernel>(&mut self, kernel: &mut K) -> Result<u64, MapError> {
+        let (ram, _) = self.bootinfo.largest_ram_untyped().ok_or(MapError::NoRam)?;
+        let slot = self.slots(1)?;
+        kernel.retype(ram, ObjectKind::Notification, 0, slot, 1)?;
+        Ok(slot)
     }
 
     /// Maps the 4 KiB device page containing `paddr` at `vaddr`; returns the frame cap.
@@ -314,7 +328,7 @@ pub(crate) mod tests {
                     }
                     *used += count;
                 }
-                ObjectKind::PageTable => {
+                ObjectKind::PageTable | ObjectKind::Notification => {
                     self.tables.insert(dest);
                 }
             }

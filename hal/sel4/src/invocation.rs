@@ -95,6 +95,36 @@ impl Invocation {
         Self::new(frame, abi.arm_page_get_address, &[], &[])
     }
 
+    /// `seL4_IRQControl_GetTrigger(irq_control, irq, trigger, root, index, depth)`: an IRQ
+    /// handler capability for `irq` into slot `index` of `root` (level 0, edge 1).
+    pub fn irq_get_trigger(
+        abi: &Abi,
+        irq_control: u64,
+        irq: u64,
+        edge: bool,
+        root: u64,
+        index: u64,
+        depth: u64,
+    ) -> Self {
+        let mrs = [irq, u64::from(edge), index, depth & 0xff];
+        Self::new(
+            irq_control,
+            abi.arm_irq_issue_irq_handler_trigger,
+            &mrs,
+            &[root],
+        )
+    }
+
+    /// `seL4_IRQHandler_SetNotification(handler, notification)`.
+    pub fn irq_set_notification(abi: &Abi, handler: u64, notification: u64) -> Self {
+        Self::new(handler, abi.irq_set_irq_handler, &[], &[notification])
+    }
+
+    /// `seL4_IRQHandler_Ack(handler)`.
+    pub fn irq_ack(abi: &Abi, handler: u64) -> Self {
+        Self::new(handler, abi.irq_ack_irq, &[], &[])
+    }
+
     /// x0..x5 as the kernel expects them.
     pub fn registers(&self) -> [u64; 6] {
         [

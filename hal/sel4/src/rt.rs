@@ -5,7 +5,7 @@
 use core::arch::{asm, global_asm};
 
 use crate::abi::{Abi, CURRENT};
-use crate::bootinfo::{CAP_INIT_THREAD_CNODE, CAP_INIT_THREAD_VSPACE};
+use crate::bootinfo::{CAP_INIT_THREAD_CNODE, CAP_INIT_THREAD_VSPACE, CAP_IRQ_CONTROL};
 use crate::devmap::{Kernel, Memory, ObjectKind};
 use crate::invocation::{Invocation, ATTR_DEVICE_XN, ATTR_NORMAL_XN, IPC_BUFFER_WORDS};
 use crate::msginfo::{CapRights, MessageInfo, Sel4Error};
@@ -82,6 +82,27 @@ pub fn yield_now(abi: &Abi) {
     unsafe { asm!("svc #0", in("x7") abi.sys_yield, options(nostack)) };
 }
 
+/// `seL4_Wait` on a notification: blocks until it is signalled; returns the badge bits.
+pub fn wait(abi: &Abi, notification: u64) -> u64 {
+    let badge: u64;
+    // SAFETY: Recv on a notification reads x0 (the capability) and returns the badge in x0
+    // and a message info in x1; no user memory is written for a notification.
+    unsafe {
+        asm!(
+            "svc #0",
+            inout("x0") notification => badge,
+            out("x1") _,
+            out("x2") _,
+            out("x3") _,
+            out("x4") _,
+            out("x5") _,
+            in("x7") abi.sys_recv,
+            options(nostack),
+        )
+    };
+    badge
+}
+
 /// `seL4_DebugPutChar`, when the kernel has debug syscalls.
 pub fn debug_put_char(abi: &Abi, c: u8) {
     if let Some(sys) = abi.sys_debug_put_char {
@@ -114,6 +135,38 @@ impl RootKernel {
         Sel4Error::check(info).map(|()| paddr)
     }
 
+    /// An IRQ handler capability for `irq` (level- or edge-triggered) into root slot `dest`.
+    pub fn irq_handler(&mut self, irq: u64, edge: bool, dest: u64) -> Result<(), Sel4Error> {
+        let inv = Invocation::irq_get_trigger(
+            &self.abi,
+            CAP_IRQ_CONTROL,
+            irq,
+            edge,
+            CAP_INIT_THREAD_CNODE,
+            dest,
+            64,
+        );
+        self.invoke(inv)
+    }
+
+    /// Delivers `handler`'s interrupt to `notification`.
+    pub fn irq_set_notification(
+        &mut self,
+        handler: u64,
+        notification: u64,
+    ) -> Result<(), Sel4Error> {
+        self.invoke(Invocation::irq_set_notification(
+            &self.abi,
+            handler,
+            notification,
+        ))
+    }
+
+    /// Unmasks `handler`'s interrupt after it was delivered.
+    pub fn irq_ack(&mut self, handler: u64) -> Result<(), Sel4Error> {
+        self.invoke(Invocation::irq_ack(&self.abi, handler))
+    }
+
     fn invoke(&mut self, inv: Invocation) -> Result<(), Sel4Error> {
         // SAFETY: `new`'s contract.
         Sel4Error::check(unsafe { call(&self.abi, &inv, self.ipc) })
@@ -133,6 +186,7 @@ impl Kernel for RootKernel {
             ObjectKind::Untyped => Abi::UNTYPED,
             ObjectKind::Frame => self.abi.small_page(),
             ObjectKind::LargeFrame => self.abi.large_page(),
+            ObjectKind::Notification => Abi::NOTIFICATION,
             ObjectKind::PageTable => self.abi.page_table(),
         };
         // Fixed-size objects ignore size_bits; untypeds use it.

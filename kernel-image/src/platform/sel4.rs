@@ -8,6 +8,7 @@
 //! the kernel exports to user level. The loop polls the NIC and yields when idle.
 
 mod boot;
+mod wake;
 
 use alloc::format;
 use alloc::string::String;
@@ -20,13 +21,14 @@ use hal_sel4::abi::CURRENT;
 use hal_sel4::rt::{yield_now, DebugConsole};
 use hal_sel4::MapError;
 use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
-use hal_virt::board::{FW_CFG_BASE, VIRTIO_MMIO_COUNT, VIRTIO_MMIO_STRIDE};
+use hal_virt::board::FW_CFG_BASE;
 use hal_virt::fwcfg::{FwCfg, FwCfgError, MmioFwCfg};
 use hal_virt::provision::{FW_CFG_NAME, PROVISION_MAX};
-use hal_virt::{probe_net, timer, BootEntropy, GenericTimer, Pl011, VirtioNic};
+use hal_virt::{timer, BootEntropy, GenericTimer, Pl011, VirtioNic};
+
+use wake::Wakeups;
 
 use crate::board::{BlobFault, Board, NetUp};
-use crate::say::say;
 
 pub const NAME: &str = "sel4";
 
@@ -98,12 +100,12 @@ pub fn early_console() -> Serial {
     Serial::current()
 }
 
-/// What `boot` mapped: the heap's physical base if devices can DMA into it, and the virtual
-/// bases of fw_cfg and the virtio-mmio transports (or why they are not mapped).
+/// What `boot` set up: fw_cfg's virtual base, the NIC, and the interrupts the idle loop
+/// sleeps on (or why each is missing).
 pub struct Devices {
-    pub dma: Option<u64>,
     pub fw_cfg: Result<usize, MapError>,
-    pub virtio: Result<usize, MapError>,
+    pub nic: Result<VirtioNic, String>,
+    pub wake: Option<Wakeups>,
 }
 
 /// The root task's machine: serial console, generic timer, boot entropy, in-memory store and,
@@ -194,23 +196,10 @@ pub struct Machine {
     hal: Sel4Hal,
     fw_cfg: Result<usize, MapError>,
     nic: Result<VirtioNic, String>,
+    wake: Option<Wakeups>,
 }
 
 pub fn bring_up(devices: Devices) -> Machine {
-    let nic = match (devices.dma, devices.virtio) {
-        (None, _) => Err(String::from(
-            "the heap's physical address is unknown, so no DMA",
-        )),
-        (_, Err(e)) => Err(format!("virtio-mmio not mapped ({e:?})")),
-        (Some(_), Ok(base)) => {
-            let bases = (0..VIRTIO_MMIO_COUNT).map(move |i| base + i * VIRTIO_MMIO_STRIDE);
-            // SAFETY: boot mapped every transport window there as device memory, for the NIC
-            // alone.
-            unsafe { probe_net(bases) }.map_err(|e| {
-                format!("no virtio-net device ({e:?}); boot with -device virtio-net-device")
-            })
-        }
-    };
     Machine {
         hal: Sel4Hal {
             serial: Serial::current(),
@@ -220,7 +209,8 @@ pub fn bring_up(devices: Devices) -> Machine {
             net: None,
         },
         fw_cfg: devices.fw_cfg,
-        nic,
+        nic: devices.nic,
+        wake: devices.wake,
     }
 }
 
@@ -279,12 +269,32 @@ impl Board for Machine {
         self.hal.net.as_mut().is_some_and(|net| net.poll(now))
     }
 
-    fn idle(&mut self, _max_us: u64) {
-        // The only thread: yielding returns at once, but lets the kernel run its own work.
-        yield_now(&CURRENT);
+    fn idle(&mut self, max_us: u64) {
+        let Some(wake) = self.wake.as_mut() else {
+            // No interrupts bound: yielding returns at once (the loop polls).
+            yield_now(&CURRENT);
+            return;
+        };
+        // Serial input raises no interrupt here: it is noticed within `max_us`.
+        if let Serial::Uart(uart) = self.hal.serial {
+            if uart.rx_ready() {
+                return;
+            }
+        }
+        let freq = self.hal.timer.frequency();
+        let net = &mut self.hal.net;
+        wake.sleep(max_us, freq, || {
+            if let Some(net) = net.as_mut() {
+                hal_smoltcp::NetDevice::ack_interrupt(net.device_mut());
+            }
+        });
     }
 
     fn idle_mode(&self) -> &'static str {
-        "yield"
+        if self.wake.is_some() {
+            "notification"
+        } else {
+            "yield"
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! that heap for DMA, and the device frames (PL011, fw_cfg, virtio-mmio) mapped from device
 //! untyped. Everything here runs once, before the machine exists.
 
+use alloc::format;
+use alloc::string::String;
 use core::sync::atomic::Ordering;
 
 use hal_sel4::abi::CURRENT;
@@ -9,9 +11,12 @@ use hal_sel4::bootinfo::FRAME_SIZE;
 use hal_sel4::ram::RamRegion;
 use hal_sel4::rt::RootKernel;
 use hal_sel4::{BootInfo, DeviceMapper, MapError};
-use hal_virt::board::{FW_CFG_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_COUNT, VIRTIO_MMIO_STRIDE};
-use hal_virt::Pl011;
+use hal_virt::board::{
+    virtio_mmio_intid, FW_CFG_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_COUNT, VIRTIO_MMIO_STRIDE,
+};
+use hal_virt::{probe_net, Pl011, VirtioNic};
 
+use super::wake::Wakeups;
 use super::{Devices, PL011_PADDR, UART, UART_VADDR};
 use crate::say::say;
 
@@ -52,24 +57,52 @@ extern "C" fn cohesix_sel4_main(bootinfo: *const u8) -> ! {
     if let Err(e) = map_uart(&mut mapper, &mut kernel) {
         say!("pl011 not mapped ({e:?}); console is seL4_DebugPutChar, output only");
     }
-    let devices = Devices {
-        dma: dma_offset(&mut kernel, region),
-        fw_cfg: map_pages(
-            &mut mapper,
-            &mut kernel,
-            FW_CFG_BASE as u64,
-            FW_CFG_VADDR,
-            1,
-        ),
-        virtio: map_pages(
-            &mut mapper,
-            &mut kernel,
-            VIRTIO_MMIO_BASE as u64,
-            VIRTIO_VADDR,
-            (VIRTIO_MMIO_COUNT * VIRTIO_MMIO_STRIDE) as u64 / PAGE,
-        ),
-    };
+    let dma = dma_offset(&mut kernel, region);
+    let fw_cfg = map_pages(
+        &mut mapper,
+        &mut kernel,
+        FW_CFG_BASE as u64,
+        FW_CFG_VADDR,
+        1,
+    );
+    let virtio = map_pages(
+        &mut mapper,
+        &mut kernel,
+        VIRTIO_MMIO_BASE as u64,
+        VIRTIO_VADDR,
+        (VIRTIO_MMIO_COUNT * VIRTIO_MMIO_STRIDE) as u64 / PAGE,
+    );
+    let nic = probe_nic(dma, virtio);
+    // The NIC's interrupt line, from where its transport sits among the 32.
+    let nic_intid = nic.as_ref().ok().map(|n| {
+        let paddr = VIRTIO_MMIO_BASE + (n.mmio_base() - VIRTIO_VADDR as usize);
+        u64::from(virtio_mmio_intid(paddr))
+    });
+    // SAFETY: the same IPC buffer; the boot's own `kernel` is not used after this.
+    let wake_kernel = unsafe { RootKernel::new(bi.ipc_buffer) };
+    let wake = Wakeups::new(&mut mapper, wake_kernel, nic_intid)
+        .map_err(|e| say!("interrupts not bound ({e:?}); the idle loop yields instead"))
+        .ok();
+    let devices = Devices { fw_cfg, nic, wake };
     crate::run(super::bring_up(devices), heap)
+}
+
+/// The virtio-net device among the mapped transports, if DMA is possible at all.
+fn probe_nic(dma: Option<u64>, virtio: Result<usize, MapError>) -> Result<VirtioNic, String> {
+    match (dma, virtio) {
+        (None, _) => Err(String::from(
+            "the heap's physical address is unknown, so no DMA",
+        )),
+        (_, Err(e)) => Err(format!("virtio-mmio not mapped ({e:?})")),
+        (Some(_), Ok(base)) => {
+            let bases = (0..VIRTIO_MMIO_COUNT).map(move |i| base + i * VIRTIO_MMIO_STRIDE);
+            // SAFETY: every transport window was mapped there as device memory, for the NIC
+            // alone.
+            unsafe { probe_net(bases) }.map_err(|e| {
+                format!("no virtio-net device ({e:?}); boot with -device virtio-net-device")
+            })
+        }
+    }
 }
 
 /// Maps the PL011's page and switches the console to it.
