@@ -23,6 +23,9 @@
 #   --timeout S       seconds to wait for `listening` (default 30)
 #   --gic-version N   3 (default): the idle image sleeps in `wfi` until the NIC or its timer
 #                     signals; 2: QEMU's default GIC, which the image does not use (it polls)
+#   --sel4 [FLAVOUR]  boot the image as the root task of seL4 instead (scripts/build-sel4.sh;
+#                     FLAVOUR debug (default) or release kernel): QEMU runs with the CPU,
+#                     memory and GIC the kernel was configured for (cortex-a53, 1 GiB, GICv2)
 #
 # The run directory afterwards holds: hive.key, console.token, queen.ticket, provision.blob
 # (all 0600; the first three laid out as a cohsh state directory, so
@@ -44,6 +47,7 @@ RUN_DIR="$ROOT/target/qemu-run"
 TIMEOUT=30
 BENCH_COUNT=1000
 GIC_VERSION=3
+SEL4=""
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 log() { printf '[boot-qemu] %s\n' "$*"; }
@@ -68,6 +72,9 @@ while [[ $# -gt 0 ]]; do
         --run-dir) RUN_DIR="${2:?}"; shift 2 ;;
         --timeout) TIMEOUT="${2:?}"; shift 2 ;;
         --gic-version) GIC_VERSION="${2:?}"; shift 2 ;;
+        --sel4)
+            SEL4=debug; shift
+            if [[ $# -gt 0 && $1 =~ ^(debug|release)$ ]]; then SEL4=$1; shift; fi ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option $1" ;;
     esac
@@ -96,6 +103,7 @@ ensure_qemu() {
 
 IMAGE_DIR="${COHESIX_IMAGE_DIR:-$ROOT/target/image}"
 IMAGE="$IMAGE_DIR/cohesix-qemu-virt.elf"
+[[ -n $SEL4 ]] && IMAGE="$IMAGE_DIR/cohesix-sel4-$SEL4.img"
 PROBE_TARGET="${COHESIX_PROBE_TARGET_DIR:-$ROOT/target/kernel-image-probe}"
 PROBE="$PROBE_TARGET/release/cohesix-probe"
 
@@ -106,10 +114,12 @@ build_probe() {
 }
 
 ensure_qemu
-if [[ $BUILD == 1 ]]; then
+if [[ $BUILD == 1 && -n $SEL4 ]]; then
+    "$ROOT/scripts/build-sel4.sh" --kernel "$SEL4" --quiet
+elif [[ $BUILD == 1 ]]; then
     "$ROOT/scripts/build-image.sh" --quiet
 fi
-[[ -f $IMAGE ]] || die "no image at $IMAGE (run scripts/build-image.sh)"
+[[ -f $IMAGE ]] || die "no image at $IMAGE (run scripts/build-image.sh or scripts/build-sel4.sh)"
 if [[ $MODE == check || $MODE == bench || ! -x $PROBE ]] && command -v cargo >/dev/null; then
     build_probe
 fi
@@ -175,7 +185,11 @@ SERIAL_LOG="$RUN_DIR/serial.log"
 SERIAL_SOCK="$RUN_DIR/serial.sock"
 rm -f "$SERIAL_LOG" "$SERIAL_SOCK" "$RUN_DIR/qemu.pid"
 
-qemu_args=(-M "virt,gic-version=$GIC_VERSION" -cpu cortex-a57 -m 256M -display none -no-reboot
+machine=(-M "virt,gic-version=$GIC_VERSION" -cpu cortex-a57 -m 256M)
+# seL4 describes the machine to itself from a device tree QEMU dumped at configure time
+# (hal/sel4/elfloader/settings.cmake): the same CPU, memory size and GIC here.
+[[ -n $SEL4 ]] && machine=(-M virt,secure=off -cpu cortex-a53 -m 1024M)
+qemu_args=("${machine[@]}" -display none -no-reboot
     -kernel "$IMAGE"
     -global virtio-mmio.force-legacy=false
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$CONSOLE_PORT-:31337,hostfwd=tcp:127.0.0.1:$NINEP_PORT-:564"
@@ -244,10 +258,12 @@ log "boot to listening: ${ready_ms} ms host wall clock from QEMU launch (image c
 
 probe_args=(--host 127.0.0.1 --console-port "$CONSOLE_PORT" --ninep-port "$NINEP_PORT"
     --key "$RUN_DIR/hive.key" --token-file "$RUN_DIR/console.token")
+check_args=()
+[[ -n $SEL4 ]] && check_args=(--platform sel4)
 
 case "$MODE" in
     check)
-        "$PROBE" check "${probe_args[@]}"
+        "$PROBE" check "${probe_args[@]}" "${check_args[@]}"
         ;;
     bench)
         "$PROBE" bench "${probe_args[@]}" --count "$BENCH_COUNT"
@@ -255,7 +271,7 @@ case "$MODE" in
     attach|detach)
         cat <<EOF
 
-Cohesix (QEMU virt) is listening.
+Cohesix (QEMU virt${SEL4:+, seL4 $SEL4 kernel}) is listening.
   console   127.0.0.1:$CONSOLE_PORT   token: $RUN_DIR/console.token
   Secure9P  127.0.0.1:$NINEP_PORT
   serial    socat - UNIX-CONNECT:$SERIAL_SOCK      (log: $SERIAL_LOG)

@@ -5,6 +5,13 @@
 #   scripts/setup.sh                 install every tool that is missing
 #   scripts/setup.sh cargo-fuzz ...  install only the named tools, if missing
 #   scripts/setup.sh cc              only make sure a C/C++ compiler is present
+#   scripts/setup.sh sel4            the host packages the seL4 build and boot need (Debian):
+#                                    cmake, ninja, the aarch64 cross compilers, dtc, xmllint,
+#                                    cpio, QEMU with ipxe-qemu (seL4 dumps QEMU's device tree at
+#                                    configure time), libarchive, python3-venv, Debian's
+#                                    bare-metal Rust and lld; the Python packages (jinja2, ply,
+#                                    pyyaml, pyfdt, lxml, six, future, guardonce, pyelftools,
+#                                    libarchive-c) go into a venv scripts/build-sel4.sh makes
 #
 # Versions are pinned so every machine and CI run the same tools; `--locked` builds them with
 # the dependency versions their authors tested.
@@ -51,15 +58,38 @@ ensure_cc() {
     fi
 }
 
+SEL4_PACKAGES=(cmake ninja-build gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+    device-tree-compiler libxml2-utils cpio xz-utils qemu-system-arm ipxe-qemu libarchive13
+    python3-venv rustc-web cargo-web rust-web-src lld llvm)
+
+# Installs whichever of the seL4 build's Debian packages are missing.
+ensure_sel4() {
+    local missing=() pkg
+    for pkg in "${SEL4_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$pkg")
+    done
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        log "seL4 host packages already installed"
+        return 0
+    fi
+    log "installing ${missing[*]}"
+    apt_install "${missing[@]}"
+}
+
 install_tool() {
     local tool="$1"
     if [[ "$tool" == cc ]]; then
         ensure_cc
         return
     fi
+    if [[ "$tool" == sel4 ]]; then
+        ensure_sel4
+        return
+    fi
     local version="${VERSION[$tool]:-}"
     if [[ -z "$version" ]]; then
-        log "unknown tool: $tool (known: ${ALL_TOOLS[*]})"
+        log "unknown tool: $tool (known: ${ALL_TOOLS[*]} cc sel4)"
         return 1
     fi
     if have_tool "$tool"; then

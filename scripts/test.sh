@@ -3,8 +3,8 @@
 # formatting, lints, the workspace tests with every insta snapshot checked (the simulator's
 # golden transcripts, the dashboard's frames), the no_std link proof, a bounded fuzz session,
 # a compile check of the benchmarks, the QEMU virt image end to end (with the cohsh smoke pack
-# and its parity against the simulator and a hosted hive), and the Pi 4 and AWS (UEFI)
-# images' smoke boots.
+# and its parity against the simulator and a hosted hive), the same on seL4 (the image as the
+# root task of the vendored seL4 16.0.0), and the Pi 4 and AWS (UEFI) images' smoke boots.
 # Every stage runs even after a failure, so one run reports everything; the script exits
 # non-zero if any stage failed.
 #
@@ -140,6 +140,24 @@ stage_image() {
     scripts/pack-parity.sh --also "$out"
 }
 
+stage_sel4() {
+    # The image as the root task of a real seL4 built from the vendored, checksummed sources
+    # (scripts/build-sel4.sh; the kernel build is kept under target/sel4 between runs), booted
+    # under QEMU virt: the same boots, end-to-end probe and smoke pack as the image stage,
+    # with the same parity. Fails if seL4 does not boot or the root task does not listen.
+    bash scripts/setup.sh sel4
+    cargo build -p cohsh
+    local started=$SECONDS
+    scripts/build-sel4.sh --quiet
+    log "seL4 kernel, root task and elfloader image built in $((SECONDS - started)) s"
+    local out="$WORK/sel4-smoke.out" target="${CARGO_TARGET_DIR:-target}"
+    [[ $target == /* ]] || target="$ROOT/$target"
+    COHSH="$target/debug/cohsh" \
+        COHSH_SCRIPTS=hosttools/cohsh/packs/smoke.coh COHSH_OUT="$out" \
+        scripts/qemu-e2e.sh --no-build --sel4 --timeout 90
+    scripts/pack-parity.sh --also "$out"
+}
+
 stage_pi4() {
     # The Pi 4 image on QEMU raspi4b: the serial banner and prompt.
     scripts/boot-pi4.sh --qemu
@@ -151,7 +169,7 @@ stage_aws() {
     scripts/boot-aws.sh --qemu --timeout 120
 }
 
-STAGES=(fmt clippy test nostd fuzz bench image pi4 aws)
+STAGES=(fmt clippy test nostd fuzz bench image sel4 pi4 aws)
 
 # ---------------------------------------------------------------------------------------------
 

@@ -112,13 +112,21 @@ fn extract(dir: &Path, out: &Path) -> Result<String, String> {
         None => "None".into(),
     };
     Ok(format!(
-        "Abi {{ sys_call: {}, sys_send: {}, sys_yield: {}, sys_debug_put_char: {debug_put_char}, \
-         untyped_retype: {}, arm_page_table_map: {}, arm_page_map: {}, mcs: {mcs} }}\n",
+        "Abi {{ sys_call: {}, sys_send: {}, sys_yield: {}, sys_recv: {}, \
+         sys_debug_put_char: {debug_put_char}, \
+         untyped_retype: {}, arm_page_table_map: {}, arm_page_map: {}, \
+         arm_page_get_address: {}, arm_irq_issue_irq_handler_trigger: {}, irq_ack_irq: {}, \
+         irq_set_irq_handler: {}, mcs: {mcs} }}\n",
         get("seL4_SysCall")?,
         get("seL4_SysSend")?,
         get("seL4_SysYield")?,
+        get("seL4_SysRecv")?,
         get("UntypedRetype")?,
         get("ARMPageTableMap")?,
         get("ARMPageMap")?,
+        get("ARMPageGetAddress")?,
+        get("ARMIRQIssueIRQHandlerTrigger")?,
+        get("IRQAckIRQ")?,
+        get("IRQSetIRQHandler")?,
     ))
 }

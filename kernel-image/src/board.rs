@@ -11,9 +11,9 @@ use hal_smoltcp::{Ipv4Cidr, NetConfig};
 pub enum BlobFault {
     /// The boot medium carries none (`source` says where it was looked for).
     Absent { source: &'static str },
-    /// There is one but it could not be read whole. Only fw_cfg (qemu-virt) can fail this way
-    /// so far; the other platforms have no provisioning medium yet.
-    #[cfg_attr(not(feature = "qemu-virt"), allow(dead_code))]
+    /// There is one but it could not be read whole. Only fw_cfg (qemu-virt and
+    /// sel4) can fail this way so far; the other platforms have no provisioning medium yet.
+    #[cfg_attr(not(any(feature = "qemu-virt", feature = "sel4")), allow(dead_code))]
     Unreadable { source: &'static str, why: String },
 }
 

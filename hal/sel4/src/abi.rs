@@ -11,11 +11,16 @@ pub struct Abi {
     pub sys_call: i64,
     pub sys_send: i64,
     pub sys_yield: i64,
+    pub sys_recv: i64,
     /// Present only in kernels built with debug syscalls.
     pub sys_debug_put_char: Option<i64>,
     pub untyped_retype: u64,
     pub arm_page_table_map: u64,
     pub arm_page_map: u64,
+    pub arm_page_get_address: u64,
+    pub arm_irq_issue_irq_handler_trigger: u64,
+    pub irq_ack_irq: u64,
+    pub irq_set_irq_handler: u64,
     /// Mixed-criticality kernel: two more object types before the architecture's.
     pub mcs: bool,
 }
@@ -26,6 +31,7 @@ pub struct Abi {
 /// (`objecttype.h` of libsel4).
 impl Abi {
     pub const UNTYPED: u64 = 0;
+    pub const NOTIFICATION: u64 = 3;
 
     fn arch_base(&self) -> u64 {
         // Untyped, TCB, Endpoint, Notification, CNode [, SchedContext, Reply], HugePage, VSpace.
@@ -35,6 +41,10 @@ impl Abi {
 
     pub fn small_page(&self) -> u64 {
         self.arch_base()
+    }
+
+    pub fn large_page(&self) -> u64 {
+        self.arch_base() + 1
     }
 
     pub fn page_table(&self) -> u64 {
@@ -51,10 +61,15 @@ pub(crate) const TEST_ABI: Abi = Abi {
     sys_call: -1,
     sys_send: -3,
     sys_yield: -7,
+    sys_recv: -5,
     sys_debug_put_char: Some(-9),
     untyped_retype: 1,
     arm_page_table_map: 35,
     arm_page_map: 37,
+    arm_page_get_address: 46,
+    arm_irq_issue_irq_handler_trigger: 50,
+    irq_ack_irq: 27,
+    irq_set_irq_handler: 28,
     mcs: false,
 };
 

@@ -9,6 +9,7 @@ pub const FRAME_SIZE: usize = 4096;
 /// Root CNode slots with fixed meaning.
 pub const CAP_INIT_THREAD_CNODE: u64 = 2;
 pub const CAP_INIT_THREAD_VSPACE: u64 = 3;
+pub const CAP_IRQ_CONTROL: u64 = 4;
 
 const WORD: usize = 8;
 const SLOT_REGION: usize = 16;
@@ -136,6 +137,12 @@ impl BootInfo {
             untyped,
             untyped_list,
         })
+    }
+
+    /// Changes the size of the `index`th untyped (tests of the mappers).
+    #[cfg(test)]
+    pub(crate) fn set_untyped_bits(&mut self, index: usize, size_bits: u8) {
+        self.untyped_list[index].size_bits = size_bits;
     }
 
     /// The untyped descriptors, in slot order (slot = `untyped.start + index`).

@@ -24,8 +24,9 @@ pub trait Kernel {
         dest: u64,
         count: u64,
     ) -> Result<(), Sel4Error>;
-    /// `seL4_ARM_Page_Map` of a frame as uncached, never-execute, read-write memory.
-    fn map_frame(&mut self, frame: u64, vaddr: u64) -> Result<(), Sel4Error>;
+    /// `seL4_ARM_Page_Map` of a frame (4 KiB or 2 MiB) as never-execute, read-write memory,
+    /// uncached device memory or cached normal memory.
+    fn map_frame(&mut self, frame: u64, vaddr: u64, memory: Memory) -> Result<(), Sel4Error>;
     /// `seL4_ARM_PageTable_Map`.
     fn map_table(&mut self, table: u64, vaddr: u64) -> Result<(), Sel4Error>;
 }
@@ -33,8 +34,21 @@ pub trait Kernel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectKind {
     Untyped,
+    /// A 4 KiB frame.
     Frame,
+    /// A 2 MiB frame.
+    LargeFrame,
+    Notification,
     PageTable,
+}
+
+/// How a frame is mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Memory {
+    /// Uncached device memory, for MMIO.
+    Device,
+    /// Cached normal memory, for the heap and DMA buffers.
+    Normal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +67,8 @@ pub enum MapError {
     Kernel(Sel4Error),
     /// Page tables kept missing after the bounded number of attempts.
     TooDeep,
+    /// A RAM mapping must start on a 2 MiB boundary.
+    Misaligned(u64),
 }
 
 impl From<Sel4Error> for MapError {
@@ -71,7 +87,7 @@ struct Leaf {
 
 /// Hands out device frames from the boot untypeds.
 pub struct DeviceMapper<'a> {
-    bootinfo: &'a BootInfo,
+    pub(crate) bootinfo: &'a BootInfo,
     free: SlotRegion,
     leaves: [Leaf; MAX_LEAVES],
     leaf_count: usize,
@@ -92,13 +108,26 @@ impl<'a> DeviceMapper<'a> {
         }
     }
 
-    fn slots(&mut self, n: u64) -> Result<u64, MapError> {
+    pub(crate) fn slots(&mut self, n: u64) -> Result<u64, MapError> {
         if self.free.len() < n {
             return Err(MapError::OutOfSlots);
         }
         let first = self.free.start;
         self.free.start += n;
         Ok(first)
+    }
+
+    /// One empty root-CNode slot, for capabilities made by other invocations (IRQ handlers).
+    pub fn take_slot(&mut self) -> Result<u64, MapError> {
+        self.slots(1)
+    }
+
+    /// A notification object retyped from the largest RAM untyped; returns its slot.
+    pub fn make_notification<K: Kernel>(&mut self, kernel: &mut K) -> Result<u64, MapError> {
+        let (ram, _) = self.bootinfo.largest_ram_untyped().ok_or(MapError::NoRam)?;
+        let slot = self.slots(1)?;
+        kernel.retype(ram, ObjectKind::Notification, 0, slot, 1)?;
+        Ok(slot)
     }
 
     /// Maps the 4 KiB device page containing `paddr` at `vaddr`; returns the frame cap.
@@ -119,7 +148,7 @@ impl<'a> DeviceMapper<'a> {
             1,
         )?;
         self.leaves[leaf].used = true;
-        self.map_with_tables(kernel, frame, vaddr)?;
+        self.map_with_tables(kernel, frame, vaddr, Memory::Device)?;
         Ok(frame)
     }
 
@@ -209,14 +238,16 @@ impl<'a> DeviceMapper<'a> {
         }
     }
 
-    fn map_with_tables<K: Kernel>(
+    /// Maps `frame`, creating the page tables the VSpace lacks from the largest RAM untyped.
+    pub(crate) fn map_with_tables<K: Kernel>(
         &mut self,
         kernel: &mut K,
         frame: u64,
         vaddr: u64,
+        memory: Memory,
     ) -> Result<(), MapError> {
         for _ in 0..=MAX_TABLES_PER_MAP {
-            match kernel.map_frame(frame, vaddr) {
+            match kernel.map_frame(frame, vaddr, memory) {
                 Ok(()) => return Ok(()),
                 Err(Sel4Error::FailedLookup) => {
                     let (ram, _) = self.bootinfo.largest_ram_untyped().ok_or(MapError::NoRam)?;
@@ -232,7 +263,7 @@ impl<'a> DeviceMapper<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::{BTreeMap, BTreeSet};
     use std::vec;
@@ -241,14 +272,17 @@ mod tests {
     /// A kernel model: untyped caps with sizes, the rule that an untyped with children
     /// cannot be split again, and a VSpace that needs three table levels before a page maps.
     #[derive(Default)]
-    struct FakeKernel {
-        untyped: BTreeMap<u64, (u64, u8)>,
-        parents: BTreeSet<u64>,
-        frames: BTreeMap<u64, u64>,
-        tables: BTreeSet<u64>,
-        mapped: BTreeMap<u64, u64>,
-        table_levels: usize,
-        calls: Vec<&'static str>,
+    pub(crate) struct FakeKernel {
+        pub(crate) untyped: BTreeMap<u64, (u64, u8)>,
+        pub(crate) parents: BTreeSet<u64>,
+        pub(crate) frames: BTreeMap<u64, u64>,
+        pub(crate) tables: BTreeSet<u64>,
+        pub(crate) mapped: BTreeMap<u64, u64>,
+        pub(crate) table_levels: usize,
+        pub(crate) calls: Vec<&'static str>,
+        /// Large frames carved per untyped so far.
+        pub(crate) carved: BTreeMap<u64, u64>,
+        pub(crate) memory: BTreeMap<u64, Memory>,
     }
 
     impl Kernel for FakeKernel {
@@ -282,15 +316,28 @@ mod tests {
                     self.parents.insert(untyped);
                     self.frames.insert(dest, base);
                 }
-                ObjectKind::PageTable => {
+                ObjectKind::LargeFrame => {
+                    // Carved from the bottom of the untyped, 2 MiB each, as the kernel does.
+                    let used = self.carved.entry(untyped).or_insert(0);
+                    if (*used + count) << size_bits > 1u64 << bits {
+                        return Err(Sel4Error::NotEnoughMemory);
+                    }
+                    for i in 0..count {
+                        self.frames
+                            .insert(dest + i, base + ((*used + i) << size_bits));
+                    }
+                    *used += count;
+                }
+                ObjectKind::PageTable | ObjectKind::Notification => {
                     self.tables.insert(dest);
                 }
             }
             Ok(())
         }
 
-        fn map_frame(&mut self, frame: u64, vaddr: u64) -> Result<(), Sel4Error> {
+        fn map_frame(&mut self, frame: u64, vaddr: u64, memory: Memory) -> Result<(), Sel4Error> {
             self.calls.push("map_frame");
+            self.memory.insert(vaddr, memory);
             if self.table_levels < 3 {
                 return Err(Sel4Error::FailedLookup);
             }
@@ -312,7 +359,7 @@ mod tests {
         }
     }
 
-    fn bootinfo() -> BootInfo {
+    pub(crate) fn bootinfo() -> BootInfo {
         // Slots 10.. are empty; untyped 2 (RAM 2^20 at 0x4000_0000) and 3 (device 2^16 at
         // 0x0900_0000).
         let mut b = vec![0u8; 4096];
@@ -331,7 +378,7 @@ mod tests {
         BootInfo::parse(&b, false).unwrap()
     }
 
-    fn kernel() -> FakeKernel {
+    pub(crate) fn kernel() -> FakeKernel {
         let mut k = FakeKernel::default();
         k.untyped.insert(2, (0x4000_0000, 20));
         k.untyped.insert(3, (0x0900_0000, 16));
@@ -414,7 +461,7 @@ mod tests {
             ) -> Result<(), Sel4Error> {
                 Ok(())
             }
-            fn map_frame(&mut self, _: u64, _: u64) -> Result<(), Sel4Error> {
+            fn map_frame(&mut self, _: u64, _: u64, _: Memory) -> Result<(), Sel4Error> {
                 Err(Sel4Error::FailedLookup)
             }
             fn map_table(&mut self, _: u64, _: u64) -> Result<(), Sel4Error> {

@@ -18,6 +18,9 @@ pub const IPC_BUFFER_WORDS: usize = IPC_CAPS_WORD + 3 + 3;
 /// VM attribute: never execute (aarch64). Without the cacheable bit the kernel maps the
 /// frame as device memory, which is what MMIO needs.
 pub const ATTR_DEVICE_XN: u64 = 0x04;
+/// VM attributes: cacheable (`seL4_ARM_PageCacheable`), never execute: normal memory for
+/// the heap and DMA buffers.
+pub const ATTR_NORMAL_XN: u64 = 0x01 | 0x04;
 
 /// One invocation: the capability invoked, its message and extra caps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +87,42 @@ impl Invocation {
     /// `seL4_ARM_PageTable_Map(table, vspace, vaddr, attr)`.
     pub fn page_table_map(abi: &Abi, table: u64, vspace: u64, vaddr: u64, attr: u64) -> Self {
         Self::new(table, abi.arm_page_table_map, &[vaddr, attr], &[vspace])
+    }
+
+    /// `seL4_ARM_Page_GetAddress(frame)`: the reply's first message register is the frame's
+    /// physical address (what a device is told for DMA).
+    pub fn page_get_address(abi: &Abi, frame: u64) -> Self {
+        Self::new(frame, abi.arm_page_get_address, &[], &[])
+    }
+
+    /// `seL4_IRQControl_GetTrigger(irq_control, irq, trigger, root, index, depth)`: an IRQ
+    /// handler capability for `irq` into slot `index` of `root` (level 0, edge 1).
+    pub fn irq_get_trigger(
+        abi: &Abi,
+        irq_control: u64,
+        irq: u64,
+        edge: bool,
+        root: u64,
+        index: u64,
+        depth: u64,
+    ) -> Self {
+        let mrs = [irq, u64::from(edge), index, depth & 0xff];
+        Self::new(
+            irq_control,
+            abi.arm_irq_issue_irq_handler_trigger,
+            &mrs,
+            &[root],
+        )
+    }
+
+    /// `seL4_IRQHandler_SetNotification(handler, notification)`.
+    pub fn irq_set_notification(abi: &Abi, handler: u64, notification: u64) -> Self {
+        Self::new(handler, abi.irq_set_irq_handler, &[], &[notification])
+    }
+
+    /// `seL4_IRQHandler_Ack(handler)`.
+    pub fn irq_ack(abi: &Abi, handler: u64) -> Self {
+        Self::new(handler, abi.irq_ack_irq, &[], &[])
     }
 
     /// x0..x5 as the kernel expects them.

@@ -14,12 +14,13 @@ pub mod bootinfo;
 pub mod devmap;
 pub mod invocation;
 pub mod msginfo;
+pub mod ram;
 
 #[cfg(all(feature = "sel4", target_arch = "aarch64"))]
 pub mod rt;
 
 pub use abi::Abi;
 pub use bootinfo::{BootInfo, BootInfoError, SlotRegion, UntypedDesc};
-pub use devmap::{DeviceMapper, Kernel, MapError};
+pub use devmap::{DeviceMapper, Kernel, MapError, Memory};
 pub use invocation::Invocation;
 pub use msginfo::{CapRights, MessageInfo, Sel4Error};

@@ -5,9 +5,9 @@
 use core::arch::{asm, global_asm};
 
 use crate::abi::{Abi, CURRENT};
-use crate::bootinfo::{CAP_INIT_THREAD_CNODE, CAP_INIT_THREAD_VSPACE};
-use crate::devmap::{Kernel, ObjectKind};
-use crate::invocation::{Invocation, ATTR_DEVICE_XN, IPC_BUFFER_WORDS};
+use crate::bootinfo::{CAP_INIT_THREAD_CNODE, CAP_INIT_THREAD_VSPACE, CAP_IRQ_CONTROL};
+use crate::devmap::{Kernel, Memory, ObjectKind};
+use crate::invocation::{Invocation, ATTR_DEVICE_XN, ATTR_NORMAL_XN, IPC_BUFFER_WORDS};
 use crate::msginfo::{CapRights, MessageInfo, Sel4Error};
 
 /// Stack of the root task's only thread.
@@ -39,10 +39,24 @@ global_asm!(
 /// # Safety
 /// `ipc` must be the calling thread's IPC buffer.
 pub unsafe fn call(abi: &Abi, inv: &Invocation, ipc: *mut [u64; IPC_BUFFER_WORDS]) -> MessageInfo {
+    // SAFETY: the caller's contract.
+    unsafe { call_mr0(abi, inv, ipc) }.0
+}
+
+/// `seL4_Call` returning the reply's message info and its first message register.
+///
+/// # Safety
+/// `ipc` must be the calling thread's IPC buffer.
+pub unsafe fn call_mr0(
+    abi: &Abi,
+    inv: &Invocation,
+    ipc: *mut [u64; IPC_BUFFER_WORDS],
+) -> (MessageInfo, u64) {
     // SAFETY: the caller guarantees `ipc` is this thread's mapped IPC buffer.
     unsafe { inv.write_ipc(&mut *ipc) };
     let [x0, x1, x2, x3, x4, x5] = inv.registers();
     let info: u64;
+    let mr0: u64;
     // SAFETY: the seL4 aarch64 syscall convention (libsel4 `arm_sys_send_recv`): the kernel
     // reads x0..x5 and x7 and returns badge, info and MR0..3 in x0..x5; memory may change
     // (the IPC buffer), which the "memory" clobber (default for asm!) covers.
@@ -51,7 +65,7 @@ pub unsafe fn call(abi: &Abi, inv: &Invocation, ipc: *mut [u64; IPC_BUFFER_WORDS
             "svc #0",
             inout("x0") x0 => _,
             inout("x1") x1 => info,
-            inout("x2") x2 => _,
+            inout("x2") x2 => mr0,
             inout("x3") x3 => _,
             inout("x4") x4 => _,
             inout("x5") x5 => _,
@@ -59,13 +73,34 @@ pub unsafe fn call(abi: &Abi, inv: &Invocation, ipc: *mut [u64; IPC_BUFFER_WORDS
             options(nostack),
         )
     };
-    MessageInfo(info)
+    (MessageInfo(info), mr0)
 }
 
 /// `seL4_Yield`.
 pub fn yield_now(abi: &Abi) {
     // SAFETY: Yield takes no arguments and touches no user memory.
     unsafe { asm!("svc #0", in("x7") abi.sys_yield, options(nostack)) };
+}
+
+/// `seL4_Wait` on a notification: blocks until it is signalled; returns the badge bits.
+pub fn wait(abi: &Abi, notification: u64) -> u64 {
+    let badge: u64;
+    // SAFETY: Recv on a notification reads x0 (the capability) and returns the badge in x0
+    // and a message info in x1; no user memory is written for a notification.
+    unsafe {
+        asm!(
+            "svc #0",
+            inout("x0") notification => badge,
+            out("x1") _,
+            out("x2") _,
+            out("x3") _,
+            out("x4") _,
+            out("x5") _,
+            in("x7") abi.sys_recv,
+            options(nostack),
+        )
+    };
+    badge
 }
 
 /// `seL4_DebugPutChar`, when the kernel has debug syscalls.
@@ -92,6 +127,46 @@ impl RootKernel {
         }
     }
 
+    /// The physical address of `frame` (`seL4_ARM_Page_GetAddress`).
+    pub fn page_address(&mut self, frame: u64) -> Result<u64, Sel4Error> {
+        let inv = Invocation::page_get_address(&self.abi, frame);
+        // SAFETY: `new`'s contract.
+        let (info, paddr) = unsafe { call_mr0(&self.abi, &inv, self.ipc) };
+        Sel4Error::check(info).map(|()| paddr)
+    }
+
+    /// An IRQ handler capability for `irq` (level- or edge-triggered) into root slot `dest`.
+    pub fn irq_handler(&mut self, irq: u64, edge: bool, dest: u64) -> Result<(), Sel4Error> {
+        let inv = Invocation::irq_get_trigger(
+            &self.abi,
+            CAP_IRQ_CONTROL,
+            irq,
+            edge,
+            CAP_INIT_THREAD_CNODE,
+            dest,
+            64,
+        );
+        self.invoke(inv)
+    }
+
+    /// Delivers `handler`'s interrupt to `notification`.
+    pub fn irq_set_notification(
+        &mut self,
+        handler: u64,
+        notification: u64,
+    ) -> Result<(), Sel4Error> {
+        self.invoke(Invocation::irq_set_notification(
+            &self.abi,
+            handler,
+            notification,
+        ))
+    }
+
+    /// Unmasks `handler`'s interrupt after it was delivered.
+    pub fn irq_ack(&mut self, handler: u64) -> Result<(), Sel4Error> {
+        self.invoke(Invocation::irq_ack(&self.abi, handler))
+    }
+
     fn invoke(&mut self, inv: Invocation) -> Result<(), Sel4Error> {
         // SAFETY: `new`'s contract.
         Sel4Error::check(unsafe { call(&self.abi, &inv, self.ipc) })
@@ -110,6 +185,8 @@ impl Kernel for RootKernel {
         let object = match kind {
             ObjectKind::Untyped => Abi::UNTYPED,
             ObjectKind::Frame => self.abi.small_page(),
+            ObjectKind::LargeFrame => self.abi.large_page(),
+            ObjectKind::Notification => Abi::NOTIFICATION,
             ObjectKind::PageTable => self.abi.page_table(),
         };
         // Fixed-size objects ignore size_bits; untypeds use it.
@@ -133,14 +210,18 @@ impl Kernel for RootKernel {
         self.invoke(inv)
     }
 
-    fn map_frame(&mut self, frame: u64, vaddr: u64) -> Result<(), Sel4Error> {
+    fn map_frame(&mut self, frame: u64, vaddr: u64, memory: Memory) -> Result<(), Sel4Error> {
+        let attr = match memory {
+            Memory::Device => ATTR_DEVICE_XN,
+            Memory::Normal => ATTR_NORMAL_XN,
+        };
         let inv = Invocation::page_map(
             &self.abi,
             frame,
             CAP_INIT_THREAD_VSPACE,
             vaddr,
             CapRights::READ_WRITE,
-            ATTR_DEVICE_XN,
+            attr,
         );
         self.invoke(inv)
     }

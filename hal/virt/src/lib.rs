@@ -23,4 +23,4 @@ pub use gic::GicV3;
 pub use machine::VirtHal;
 pub use pl011::Pl011;
 pub use timer::GenericTimer;
-pub use virtio::{probe_net, NicError, VirtioNic};
+pub use virtio::{probe_net, set_dma_offset, NicError, VirtioNic};

@@ -10,6 +10,7 @@ use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use hal_smoltcp::{DeviceError, NetDevice};
 use virtio_drivers::device::net::VirtIONetRaw;
@@ -24,13 +25,34 @@ pub const QUEUE_SIZE: usize = 32;
 /// One buffer: virtio-net header (<= 12 bytes) plus a full Ethernet frame, rounded up.
 const BUF_LEN: usize = 2048;
 
-/// DMA on a machine whose physical addresses are its virtual addresses and whose devices
-/// see the CPU caches (QEMU virt): DMA memory is ordinary heap memory, sharing is free.
-pub struct IdentityDma;
+/// What to add to a heap address to get the physical address a device must be given: 0 on
+/// bare metal (identity-mapped), the heap's physical minus virtual base when the heap is one
+/// physically contiguous region mapped elsewhere (an seL4 root task's). Set once at boot,
+/// before any NIC exists.
+static DMA_OFFSET: AtomicU64 = AtomicU64::new(0);
 
-// SAFETY: allocations are page-aligned, zeroed, identity-mapped and freed with the layout
-// they were made with; shared buffers are used in place at their own addresses.
-unsafe impl Hal for IdentityDma {
+/// Declares that heap memory at virtual address `v` is at physical address `v + offset`
+/// (wrapping).
+///
+/// # Safety
+/// Must hold for every heap address, and be called before `probe_net`.
+pub unsafe fn set_dma_offset(offset: u64) {
+    DMA_OFFSET.store(offset, Ordering::Relaxed);
+}
+
+fn to_phys(vaddr: usize) -> PhysAddr {
+    (vaddr as u64).wrapping_add(DMA_OFFSET.load(Ordering::Relaxed)) as PhysAddr
+}
+
+/// DMA on a machine whose devices see the CPU caches (QEMU virt) and whose heap is
+/// physically contiguous: DMA memory is ordinary heap memory, sharing is free, and a
+/// buffer's physical address is its virtual address plus the offset of `set_dma_offset`.
+pub struct HeapDma;
+
+// SAFETY: allocations are page-aligned, zeroed heap memory (contiguous in physical memory at
+// the declared offset) freed with the layout they were made with; shared buffers are used in
+// place.
+unsafe impl Hal for HeapDma {
     fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
         let Ok(layout) = Layout::from_size_align(pages * PAGE_SIZE, PAGE_SIZE) else {
             return (0, NonNull::dangling());
@@ -38,7 +60,7 @@ unsafe impl Hal for IdentityDma {
         // SAFETY: the layout has a non-zero size (virtio-drivers asks for >= 1 page).
         let ptr = unsafe { alloc_zeroed(layout) };
         match NonNull::new(ptr) {
-            Some(ptr) => (ptr.as_ptr() as PhysAddr, ptr),
+            Some(ptr) => (to_phys(ptr.as_ptr() as usize), ptr),
             // virtio-drivers reports a zero address as a DMA error.
             None => (0, NonNull::dangling()),
         }
@@ -60,7 +82,7 @@ unsafe impl Hal for IdentityDma {
     }
 
     unsafe fn share(buffer: NonNull<[u8]>, _direction: BufferDirection) -> PhysAddr {
-        buffer.as_ptr() as *mut u8 as usize as PhysAddr
+        to_phys(buffer.as_ptr() as *mut u8 as usize)
     }
 
     unsafe fn unshare(_paddr: PhysAddr, _buffer: NonNull<[u8]>, _direction: BufferDirection) {}
@@ -103,7 +125,7 @@ impl Slot {
     }
 }
 
-type Raw = VirtIONetRaw<IdentityDma, MmioTransport<'static>, QUEUE_SIZE>;
+type Raw = VirtIONetRaw<HeapDma, MmioTransport<'static>, QUEUE_SIZE>;
 
 pub struct VirtioNic {
     raw: Raw,

@@ -1,11 +1,16 @@
 //! The image as an seL4 root task (`--features sel4`): `hal_sel4::rt`'s `_sel4_start` enters
-//! [`cohesix_sel4_main`] with the boot-info frame; capabilities replace the MMU set-up. The
-//! console is the PL011 of QEMU `virt` mapped through `DeviceMapper`, or, when the kernel keeps
-//! that UART for itself, `seL4_DebugPutChar` (output only). The clock is the generic timer
-//! the kernel exports to user level. No network yet: NIC DMA needs the physical address of
-//! each buffer (`seL4_ARM_Page_GetAddress`), which `hal/sel4` does not invoke. No
-//! provisioning source either, so the image boots with the console closed to the network.
+//! `boot::cohesix_sel4_main` with the boot-info frame; capabilities replace the MMU set-up.
+//! The heap is 2 MiB frames from RAM untyped; the devices of QEMU `virt` are device frames
+//! mapped from device untyped: the PL011 (the console, or `seL4_DebugPutChar`, output only,
+//! when the kernel keeps that UART), fw_cfg (the provisioning blob, as on the bare virt
+//! image) and the virtio-mmio transports (virtio-net through `hal_virt`, its DMA addresses
+//! the heap's physical addresses, which the kernel reports). The clock is the generic timer
+//! the kernel exports to user level. The loop polls the NIC and yields when idle.
 
+mod boot;
+mod wake;
+
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -13,14 +18,17 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use hal::mem::MemStore;
 use hal::{Clock, ConnId, Console, Entropy, Net, NetError, PeerAddr, Store, StoreError};
 use hal_sel4::abi::CURRENT;
-use hal_sel4::bootinfo::FRAME_SIZE;
-use hal_sel4::rt::{yield_now, DebugConsole, RootKernel};
-use hal_sel4::{BootInfo, DeviceMapper, MapError};
-use hal_smoltcp::{Ipv4Cidr, NetConfig};
-use hal_virt::{timer, BootEntropy, GenericTimer, Pl011};
+use hal_sel4::rt::{yield_now, DebugConsole};
+use hal_sel4::MapError;
+use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
+use hal_virt::board::FW_CFG_BASE;
+use hal_virt::fwcfg::{FwCfg, FwCfgError, MmioFwCfg};
+use hal_virt::provision::{FW_CFG_NAME, PROVISION_MAX};
+use hal_virt::{timer, BootEntropy, GenericTimer, Pl011, VirtioNic};
+
+use wake::Wakeups;
 
 use crate::board::{BlobFault, Board, NetUp};
-use crate::say::say;
 
 pub const NAME: &str = "sel4";
 
@@ -35,43 +43,10 @@ const DEFAULT_IP: Ipv4Cidr = Ipv4Cidr {
     addr: [10, 0, 2, 15],
     prefix_len: 24,
 };
+const DEFAULT_GATEWAY: [u8; 4] = [10, 0, 2, 2];
 
 /// The mapped PL011's virtual address once it is mapped; 0 means the debug console.
 static UART: AtomicUsize = AtomicUsize::new(0);
-
-/// The root task's entry, called by `_sel4_start` on its own stack with the boot-info frame.
-#[no_mangle]
-extern "C" fn cohesix_sel4_main(bootinfo: *const u8) -> ! {
-    // SAFETY: once, before any allocation; seL4 mapped the whole image, heap included.
-    let heap = unsafe { crate::heap::init() };
-    // SAFETY: the kernel passes the boot-info frame, one mapped page, read only here.
-    let frame = unsafe { core::slice::from_raw_parts(bootinfo, FRAME_SIZE) };
-    let bi = match BootInfo::parse(frame, CURRENT.mcs) {
-        Ok(bi) => bi,
-        Err(e) => {
-            say!("boot info unreadable: {e:?}");
-            crate::arch::park()
-        }
-    };
-    match map_uart(&bi) {
-        Ok(()) => {}
-        Err(e) => say!("pl011 not mapped ({e:?}); console is seL4_DebugPutChar, output only"),
-    }
-    crate::run(bring_up(), heap)
-}
-
-/// Maps the PL011's page and switches the console to it.
-fn map_uart(bi: &BootInfo) -> Result<(), MapError> {
-    // SAFETY: the boot-info frame names the root thread's IPC buffer.
-    let mut kernel = unsafe { RootKernel::new(bi.ipc_buffer) };
-    DeviceMapper::new(bi).map_device(&mut kernel, PL011_PADDR, UART_VADDR)?;
-    let va = (UART_VADDR | (PL011_PADDR & 0xfff)) as usize;
-    // SAFETY: the PL011's page was just mapped there, uncached, and nothing else uses it.
-    let mut uart = unsafe { Pl011::new(va) };
-    uart.init();
-    UART.store(va, Ordering::Release);
-    Ok(())
-}
 
 /// The serial console as it stands: the mapped PL011 or the kernel's debug output.
 #[derive(Clone, Copy)]
@@ -125,13 +100,22 @@ pub fn early_console() -> Serial {
     Serial::current()
 }
 
-/// The root task's machine: serial console, generic timer, boot entropy, in-memory store and
-/// no network (every port stays closed).
+/// What `boot` set up: fw_cfg's virtual base, the NIC, and the interrupts the idle loop
+/// sleeps on (or why each is missing).
+pub struct Devices {
+    pub fw_cfg: Result<usize, MapError>,
+    pub nic: Result<VirtioNic, String>,
+    pub wake: Option<Wakeups>,
+}
+
+/// The root task's machine: serial console, generic timer, boot entropy, in-memory store and,
+/// once started, smoltcp over virtio-net.
 pub struct Sel4Hal {
     serial: Serial,
     timer: GenericTimer,
     entropy: BootEntropy,
     store: MemStore,
+    net: Option<SmolNet<VirtioNic>>,
 }
 
 impl Clock for Sel4Hal {
@@ -141,22 +125,26 @@ impl Clock for Sel4Hal {
 }
 
 impl Net for Sel4Hal {
-    fn poll_accept(&mut self, _port: u16) -> Option<ConnId> {
-        None
+    fn poll_accept(&mut self, port: u16) -> Option<ConnId> {
+        self.net.as_mut()?.poll_accept(port)
     }
 
-    fn recv(&mut self, _conn: ConnId, _buf: &mut [u8]) -> Result<usize, NetError> {
-        Err(NetError::Unknown)
+    fn recv(&mut self, conn: ConnId, buf: &mut [u8]) -> Result<usize, NetError> {
+        self.net.as_mut().ok_or(NetError::Unknown)?.recv(conn, buf)
     }
 
-    fn send(&mut self, _conn: ConnId, _buf: &[u8]) -> Result<usize, NetError> {
-        Err(NetError::Unknown)
+    fn send(&mut self, conn: ConnId, buf: &[u8]) -> Result<usize, NetError> {
+        self.net.as_mut().ok_or(NetError::Unknown)?.send(conn, buf)
     }
 
-    fn close(&mut self, _conn: ConnId) {}
+    fn close(&mut self, conn: ConnId) {
+        if let Some(net) = self.net.as_mut() {
+            net.close(conn);
+        }
+    }
 
-    fn peer(&self, _conn: ConnId) -> Option<PeerAddr> {
-        None
+    fn peer(&self, conn: ConnId) -> Option<PeerAddr> {
+        self.net.as_ref()?.peer(conn)
     }
 }
 
@@ -206,16 +194,23 @@ impl Store for Sel4Hal {
 
 pub struct Machine {
     hal: Sel4Hal,
+    fw_cfg: Result<usize, MapError>,
+    nic: Result<VirtioNic, String>,
+    wake: Option<Wakeups>,
 }
 
-pub fn bring_up() -> Machine {
+pub fn bring_up(devices: Devices) -> Machine {
     Machine {
         hal: Sel4Hal {
             serial: Serial::current(),
             timer: GenericTimer::new(),
             entropy: BootEntropy::new(None, timer::counter()),
             store: MemStore::with_capacity(STORE_BYTES),
+            net: None,
         },
+        fw_cfg: devices.fw_cfg,
+        nic: devices.nic,
+        wake: devices.wake,
     }
 }
 
@@ -227,35 +222,79 @@ impl Board for Machine {
     }
 
     fn provision_blob(&mut self) -> Result<Vec<u8>, BlobFault> {
-        Err(BlobFault::Absent {
-            source: "no provisioning source under seL4 yet",
-        })
+        const SOURCE: &str = "fw_cfg opt/cohesix/provision";
+        let base = self.fw_cfg.map_err(|e| BlobFault::Unreadable {
+            source: SOURCE,
+            why: format!("fw_cfg not mapped ({e:?})"),
+        })?;
+        // SAFETY: boot mapped fw_cfg's page there as device memory, used only here.
+        let port = unsafe { MmioFwCfg::new(base + (FW_CFG_BASE & 0xfff)) };
+        let mut fw = FwCfg::probe(port).map_err(|_| BlobFault::Unreadable {
+            source: SOURCE,
+            why: String::from("no fw_cfg device"),
+        })?;
+        match fw.read_file(FW_CFG_NAME, PROVISION_MAX) {
+            Ok(blob) => Ok(blob),
+            Err(FwCfgError::Absent) => Err(BlobFault::Absent { source: SOURCE }),
+            Err(e) => Err(BlobFault::Unreadable {
+                source: SOURCE,
+                why: format!("{e:?}"),
+            }),
+        }
     }
 
     fn default_address(&self) -> (Ipv4Cidr, Option<[u8; 4]>) {
-        (DEFAULT_IP, None)
+        (DEFAULT_IP, Some(DEFAULT_GATEWAY))
     }
 
     fn seed_entropy(&mut self, seed: Option<[u8; 32]>) {
         self.hal.entropy = BootEntropy::new(seed, timer::counter());
     }
 
-    fn start_network(&mut self, _config: NetConfig, _ports: &[u16]) -> Result<NetUp, String> {
-        Err(String::from(
-            "no NIC under seL4 yet (DMA needs seL4_ARM_Page_GetAddress)",
-        ))
+    fn start_network(&mut self, config: NetConfig, ports: &[u16]) -> Result<NetUp, String> {
+        let nic = core::mem::replace(&mut self.nic, Err(String::from("already started")))?;
+        let now = self.hal.timer.now_us();
+        let mut net = SmolNet::new(nic, config, now).map_err(|e| format!("{e:?}"))?;
+        for &port in ports {
+            net.listen(port)
+                .map_err(|e| format!("port {port}: {e:?}"))?;
+        }
+        let mac = hal_smoltcp::NetDevice::mac(net.device());
+        self.hal.net = Some(net);
+        Ok(NetUp { mac })
     }
 
     fn poll_net(&mut self) -> bool {
-        false
+        let now = self.hal.timer.now_us();
+        self.hal.net.as_mut().is_some_and(|net| net.poll(now))
     }
 
-    fn idle(&mut self, _max_us: u64) {
-        // The only thread: yielding returns at once, but lets the kernel run its own work.
-        yield_now(&CURRENT);
+    fn idle(&mut self, max_us: u64) {
+        let Some(wake) = self.wake.as_mut() else {
+            // No interrupts bound: yielding returns at once (the loop polls).
+            yield_now(&CURRENT);
+            return;
+        };
+        // Serial input raises no interrupt here: it is noticed within `max_us`.
+        if let Serial::Uart(uart) = self.hal.serial {
+            if uart.rx_ready() {
+                return;
+            }
+        }
+        let freq = self.hal.timer.frequency();
+        let net = &mut self.hal.net;
+        wake.sleep(max_us, freq, || {
+            if let Some(net) = net.as_mut() {
+                hal_smoltcp::NetDevice::ack_interrupt(net.device_mut());
+            }
+        });
     }
 
     fn idle_mode(&self) -> &'static str {
-        "yield"
+        if self.wake.is_some() {
+            "notification"
+        } else {
+            "yield"
+        }
     }
 }
