@@ -143,11 +143,15 @@ async fn bad_auth(world: &World, spec: &AttackerSpec) -> Vec<(&'static str, Stri
     fields
 }
 
+/// The reply's `detail=`, else its `reason=` (`ok` for a success).
 fn detail_of(line: &str) -> String {
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix("detail="))
-        .unwrap_or(if line.starts_with("OK") { "ok" } else { "none" })
-        .to_string()
+    let find = |key: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key).map(str::to_string))
+    };
+    find("detail=")
+        .or_else(|| find("reason="))
+        .unwrap_or_else(|| if line.starts_with("OK") { "ok" } else { "none" }.to_string())
 }
 
 /// `detail:count,...`, in name order.
@@ -177,7 +181,10 @@ async fn slow_reader(world: &World, spec: &AttackerSpec) -> Vec<(&'static str, S
             _ => break,
         }
     }
-    vec![("requests", spec.count.to_string()), ("sent", sent.to_string())]
+    vec![
+        ("requests", spec.count.to_string()),
+        ("sent", sent.to_string()),
+    ]
 }
 
 /// The worker's current ticket, as an attacker who read it off the wire would have it.
@@ -221,8 +228,7 @@ async fn ticket_attack(
             }
         }
         let wake = agent.poll(clock.now_ms());
-        if matches!(agent.state(), AgentState::Online | AgentState::Revoked(_)) || wake.is_none()
-        {
+        if matches!(agent.state(), AgentState::Online | AgentState::Revoked(_)) || wake.is_none() {
             break;
         }
         agent.poll_transmit(&mut out);

@@ -39,10 +39,9 @@ fn relations_are_checked() {
     let err =
         Manifest::from_toml_str("[telemetry]\nring_bytes = 512\nrecord_max = 513\n").unwrap_err();
     assert!(err.to_string().contains("record_max"), "{err}");
-    let err = Manifest::from_toml_str(
-        "[guard]\nauth_delay_base_ms = 500\nauth_delay_cap_ms = 100\n",
-    )
-    .unwrap_err();
+    let err =
+        Manifest::from_toml_str("[guard]\nauth_delay_base_ms = 500\nauth_delay_cap_ms = 100\n")
+            .unwrap_err();
     assert!(err.to_string().contains("auth_delay_cap_ms"), "{err}");
     let err = Manifest::from_toml_str("[guard]\nconsole_reserved = 16\n").unwrap_err();
     assert!(err.to_string().contains("console_reserved"), "{err}");

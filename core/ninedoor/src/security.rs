@@ -84,15 +84,12 @@ impl SecurityLog {
     }
 
     /// One refusal of `source` (an address, never a claimed name).
-    pub fn refused(
-        &mut self,
-        now_ms: u64,
-        source: &str,
-        verb: &str,
-        error: Error,
-        detail: &str,
-    ) {
-        let key: Key = (String::from(source), String::from(verb), String::from(detail));
+    pub fn refused(&mut self, now_ms: u64, source: &str, verb: &str, error: Error, detail: &str) {
+        let key: Key = (
+            String::from(source),
+            String::from(verb),
+            String::from(detail),
+        );
         if let Some(repeat) = self.pending.get_mut(&key) {
             repeat.count += 1;
             return;

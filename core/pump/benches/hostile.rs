@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cohesix_hal_std::StdHal;
 use cohesix_pump::{Provision, Pump, TurnStats};
 use criterion::{criterion_group, criterion_main, Criterion};
 use hal::{CONSOLE_PORT, NINEP_PORT};
+use hal_std::StdHal;
 use manifest::Manifest;
 use ticket::{Claims, Keyring, Role};
 
@@ -130,7 +130,8 @@ fn operator_attach(console: SocketAddr, ticket: &str) {
     let token = String::from_utf8_lossy(TOKEN);
     s.write_all(&frame(&format!("AUTH {token}"))).unwrap();
     assert_eq!(read_line(&mut s).unwrap(), "OK AUTH");
-    s.write_all(&frame(&format!("ATTACH queen {ticket}"))).unwrap();
+    s.write_all(&frame(&format!("ATTACH queen {ticket}")))
+        .unwrap();
     assert_eq!(read_line(&mut s).unwrap(), "OK ATTACH role=queen");
 }
 

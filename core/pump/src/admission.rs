@@ -21,8 +21,7 @@ impl Pump {
             }
             match self.nd.open_session(ninedoor::Transport::NineP, now_ms) {
                 Ok(sid) => {
-                    self.ninep
-                        .insert(conn, NinePConn::new(sid, &limits));
+                    self.ninep.insert(conn, NinePConn::new(sid, &limits));
                     self.guard.admitted(conn, source);
                     stats.accepted += 1;
                 }

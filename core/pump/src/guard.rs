@@ -234,7 +234,11 @@ mod tests {
         g.authenticated(1);
         assert_eq!(g.unauth_victim(), None);
         assert_eq!(g.waiting(), 1);
-        assert_eq!(g.check_peer(a), Admission::Admit, "authenticated: no longer counted");
+        assert_eq!(
+            g.check_peer(a),
+            Admission::Admit,
+            "authenticated: no longer counted"
+        );
         g.closed(1);
         g.closed(2);
         assert_eq!(g.check_peer(a), Admission::Admit);

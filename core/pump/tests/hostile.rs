@@ -99,7 +99,11 @@ fn an_idle_flood_cannot_lock_out_a_legitimate_attach() {
     let mut q = queen_9p(&mut hive, [192, 168, 7, 1]).expect("a legitimate attach gets in");
     // More flood after the queen attached: she is no longer waiting, so never evicted.
     let more: Vec<MemConn> = (0..100u32)
-        .map(|i| hive.hal.connect_from(NINEP_PORT, [10, 8, 0, i as u8]).unwrap())
+        .map(|i| {
+            hive.hal
+                .connect_from(NINEP_PORT, [10, 8, 0, i as u8])
+                .unwrap()
+        })
         .collect();
     hive.settle();
     assert!(text(&mut q, &mut hive, "/proc/boot").contains("guard.unauth_max=32"));
@@ -134,7 +138,9 @@ fn one_source_is_held_to_its_connection_limit() {
         "{security}"
     );
     assert!(
-        security.contains("ev=deny-repeated who=10.7.0.1 verb=connect reason=busy detail=per-peer count=5"),
+        security.contains(
+            "ev=deny-repeated who=10.7.0.1 verb=connect reason=busy detail=per-peer count=5"
+        ),
         "{security}"
     );
     // Closing frees the slots.
@@ -192,7 +198,10 @@ fn bad_auth_floods_back_off_per_source_and_never_evict_the_audit_log() {
 
     // None of it reached the audit log; the security log has a handful of lines.
     let audit_after = text(&mut q, &mut hive, "/log/queen.log");
-    assert!(audit_after.starts_with(audit_before.trim_end()), "{audit_after}");
+    assert!(
+        audit_after.starts_with(audit_before.trim_end()),
+        "{audit_after}"
+    );
     assert!(!audit_after.contains("invalid-token"), "{audit_after}");
     hive.hal.advance_ms(1_000);
     hive.settle();
@@ -269,13 +278,27 @@ fn a_peer_that_does_not_read_is_paused_not_served() {
 fn only_the_queen_and_relays_read_the_logs() {
     let mut hive = TestHive::boot(Manifest::default());
     let mut q = queen_9p(&mut hive, [10, 4, 0, 1]).unwrap();
-    q.write_file(&mut hive, "/queen/ctl", br#"{"spawn":"heartbeat","count":1}"#)
-        .unwrap();
-    let ticket = hive.pump.hive().registry().get("w0001").unwrap().ticket.clone();
+    q.write_file(
+        &mut hive,
+        "/queen/ctl",
+        br#"{"spawn":"heartbeat","count":1}"#,
+    )
+    .unwrap();
+    let ticket = hive
+        .pump
+        .hive()
+        .registry()
+        .get("w0001")
+        .unwrap()
+        .ticket
+        .clone();
     let mut w = hive.connect();
     w.attach(&mut hive, "worker-heartbeat", "w0001", &ticket)
         .unwrap();
     assert_eq!(w.open(&mut hive, "/log/queen.log", 0), Err(Error::NotFound));
-    assert_eq!(w.open(&mut hive, "/log/security.log", 0), Err(Error::NotFound));
+    assert_eq!(
+        w.open(&mut hive, "/log/security.log", 0),
+        Err(Error::NotFound)
+    );
     assert!(q.read_file(&mut hive, "/log/security.log").is_ok());
 }

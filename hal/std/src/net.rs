@@ -216,10 +216,11 @@ impl StdNet {
     fn register(&mut self, mut stream: TcpStream, addr: SocketAddr) -> Option<ConnId> {
         let id = self.next_id;
         let token = Token(id as usize);
-        let registered =
-            self.poll
-                .registry()
-                .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE);
+        let registered = self.poll.registry().register(
+            &mut stream,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        );
         // On failure dropping the stream closes it; the peer sees a hang-up.
         registered.ok()?;
         // Replies are small and latency-bound.
@@ -414,7 +415,10 @@ mod tests {
         let start = Instant::now();
         while start.elapsed() < Duration::from_millis(200) {
             net.wait(Duration::from_millis(20)).unwrap();
-            assert!(!net.has_pending(), "a paused connection must let the pump sleep");
+            assert!(
+                !net.has_pending(),
+                "a paused connection must let the pump sleep"
+            );
         }
         let mut buf = [0u8; 32];
         assert_eq!(net.recv(id, &mut buf), Ok(0), "its input is left unread");

@@ -34,7 +34,11 @@ pub(super) fn parse(
             .map(|(_, k)| *k)
             .ok_or_else(|| {
                 let kinds: Vec<&str> = AttackKind::ALL.iter().map(|(n, _)| *n).collect();
-                let message = format!("unknown attacker `{}` ({})", a.kind.get_ref(), kinds.join(", "));
+                let message = format!(
+                    "unknown attacker `{}` ({})",
+                    a.kind.get_ref(),
+                    kinds.join(", ")
+                );
                 ctx.err(a.kind.span(), "attackers.kind", message)
             })?;
         let at_us = ctx.seconds(&a.at_s, "attackers.at_s", duration_us)?;

@@ -29,7 +29,12 @@ impl Ctx<'_> {
         self.src[..end].bytes().filter(|b| *b == b'\n').count() + 1
     }
 
-    pub(super) fn err(&self, span: Range<usize>, field: &str, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn err(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError {
             origin: self.origin.to_string(),
             line: self.line(span),
@@ -51,7 +56,13 @@ impl Ctx<'_> {
         self.check(v, field, lo, hi)
     }
 
-    pub(super) fn check(&self, v: &Spanned<u64>, field: &str, lo: u64, hi: u64) -> Result<u64, ScenarioError> {
+    pub(super) fn check(
+        &self,
+        v: &Spanned<u64>,
+        field: &str,
+        lo: u64,
+        hi: u64,
+    ) -> Result<u64, ScenarioError> {
         let n = *v.get_ref();
         if n < lo || n > hi {
             return Err(self.err(v.span(), field, format!("{n} is outside {lo}..={hi}")));

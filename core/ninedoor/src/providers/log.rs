@@ -9,11 +9,9 @@ use alloc::vec::Vec;
 pub(super) fn resolve(rest: &[&str]) -> Option<Entry> {
     match rest {
         [] => Some(Entry::dir(Provider::Log)),
-        ["queen.log"] | ["security.log"] => Some(Entry::stream(
-            Provider::Log,
-            Who::QueenOrRelay,
-            Who::Nobody,
-        )),
+        ["queen.log"] | ["security.log"] => {
+            Some(Entry::stream(Provider::Log, Who::QueenOrRelay, Who::Nobody))
+        }
         _ => None,
     }
 }
