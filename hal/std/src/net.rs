@@ -410,6 +410,11 @@ mod tests {
         let addr = net.local_addr(NINEP_PORT).unwrap();
         let mut client = std::net::TcpStream::connect(addr).unwrap();
         let id = accept_within(&mut net, NINEP_PORT);
+        // Take the listener's last readiness, then fill the peer's window: it reads nothing.
+        assert_eq!(net.poll_accept(NINEP_PORT), None);
+        let block = vec![0u8; 65536];
+        while net.send(id, &block).unwrap() > 0 {}
+        net.wait(Duration::from_millis(20)).unwrap();
         net.set_paused(id, true);
         client.write_all(b"unread request").unwrap();
         let start = Instant::now();
