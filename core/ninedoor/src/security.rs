@@ -195,7 +195,7 @@ mod tests {
         log.tick(1000);
         let text = text(&log);
         assert_eq!(log.lines(), 3, "{text}");
-        assert!(text.contains("ev=deny-repeated who=10.0.0.9 verb=AUTH reason=perm detail=invalid-token count=499"), "{text}");
+        assert!(text.contains("ev=deny-repeated who=10.0.0.9 verb=AUTH reason=policy detail=invalid-token count=499"), "{text}");
         log.tick(2000);
         assert_eq!(log.lines(), 3, "a single refusal needs no count line");
         assert!(log.exhausted.render().contains("fds=0\n"));
