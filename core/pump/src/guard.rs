@@ -82,21 +82,35 @@ impl Guard {
         }
     }
 
-    /// The oldest waiting connection, when the unauthenticated budget is full: it must be
-    /// closed before a newcomer is admitted.
+    /// The connection to close when the unauthenticated budget is full: the oldest waiting
+    /// one of the source holding the most, so a flood from a few addresses only ever
+    /// evicts itself and a lone operator's connection is the last to go.
     pub(crate) fn unauth_victim(&self) -> Option<ConnId> {
         if self.unauth.len() < self.limits.unauth_max as usize {
             return None;
         }
-        self.unauth.values().next().copied()
+        self.oldest_of(self.unauth.values().copied())
     }
 
-    /// The oldest waiting connection among `candidates` (used for the console's slots).
+    /// Among `candidates` that are waiting, the oldest of the source with the most of them.
     pub(crate) fn oldest_of(&self, candidates: impl Iterator<Item = ConnId>) -> Option<ConnId> {
-        candidates
-            .filter_map(|c| self.unauth_seq.get(&c).map(|(seq, _)| (*seq, c)))
-            .min()
-            .map(|(_, c)| c)
+        let waiting: alloc::vec::Vec<(u64, Option<Source>, ConnId)> = candidates
+            .filter_map(|c| self.unauth_seq.get(&c).map(|(seq, src)| (*seq, *src, c)))
+            .collect();
+        let mut counts: BTreeMap<Option<Source>, usize> = BTreeMap::new();
+        for (_, src, _) in &waiting {
+            *counts.entry(*src).or_insert(0) += 1;
+        }
+        // Ties go to the lowest address, so the choice is deterministic.
+        let heaviest = counts
+            .iter()
+            .max_by_key(|(src, n)| (**n, core::cmp::Reverse(**src)))
+            .map(|(src, _)| *src)?;
+        waiting
+            .iter()
+            .filter(|(_, src, _)| *src == heaviest)
+            .min_by_key(|(seq, _, _)| *seq)
+            .map(|(_, _, c)| *c)
     }
 
     /// A connection was admitted: it waits to authenticate, counted for its peer.
@@ -231,9 +245,12 @@ mod tests {
         assert_eq!(g.check_peer(a), Admission::PerPeer);
         assert_eq!(g.check_peer(Some([10, 0, 0, 2])), Admission::Admit);
         assert_eq!(g.unauth_victim(), Some(1), "oldest yields");
+        g.admitted(3, Some([10, 0, 0, 2]));
+        assert_eq!(g.unauth_victim(), Some(1), "from the source holding the most");
         g.authenticated(1);
+        assert_eq!(g.waiting(), 2);
+        g.authenticated(3);
         assert_eq!(g.unauth_victim(), None);
-        assert_eq!(g.waiting(), 1);
         assert_eq!(
             g.check_peer(a),
             Admission::Admit,
@@ -241,6 +258,7 @@ mod tests {
         );
         g.closed(1);
         g.closed(2);
+        g.closed(3);
         assert_eq!(g.check_peer(a), Admission::Admit);
         assert!(g.per_peer.is_empty());
     }
