@@ -101,14 +101,12 @@ impl Guard {
         for (_, src, _) in &waiting {
             *counts.entry(*src).or_insert(0) += 1;
         }
-        // Ties go to the lowest address, so the choice is deterministic.
-        let heaviest = counts
-            .iter()
-            .max_by_key(|(src, n)| (**n, core::cmp::Reverse(**src)))
-            .map(|(src, _)| *src)?;
+        // Among sources holding equally many, the oldest connection goes (a newcomer that
+        // authenticates promptly is never the one evicted).
+        let most = counts.values().copied().max()?;
         waiting
             .iter()
-            .filter(|(_, src, _)| *src == heaviest)
+            .filter(|(_, src, _)| counts.get(src) == Some(&most))
             .min_by_key(|(seq, _, _)| *seq)
             .map(|(_, _, c)| *c)
     }
@@ -246,7 +244,11 @@ mod tests {
         assert_eq!(g.check_peer(Some([10, 0, 0, 2])), Admission::Admit);
         assert_eq!(g.unauth_victim(), Some(1), "oldest yields");
         g.admitted(3, Some([10, 0, 0, 2]));
-        assert_eq!(g.unauth_victim(), Some(1), "from the source holding the most");
+        assert_eq!(
+            g.unauth_victim(),
+            Some(1),
+            "from the source holding the most"
+        );
         g.authenticated(1);
         assert_eq!(g.waiting(), 2);
         g.authenticated(3);
