@@ -90,3 +90,8 @@ fn another_seed_tells_another_story() {
     assert_ne!(a.transcript, b.transcript);
     assert!(b.violations.is_empty(), "{:?}", b.violations);
 }
+
+#[test]
+fn hostile_clients() {
+    golden("hostile-clients");
+}

@@ -2,6 +2,7 @@
 //! here as the Queen, on a HAL over turmoil, with sites of worker agents, operators running
 //! cohsh scripts, a fault plan, invariant checkers and a reviewable transcript.
 
+pub mod attacker;
 pub mod checks;
 pub mod console_client;
 pub mod faults;

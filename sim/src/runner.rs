@@ -8,7 +8,7 @@ use crate::faults;
 use crate::report::Progress;
 use crate::scenario::{FaultAction, Scenario};
 use crate::world::{BootHook, World};
-use crate::{operator, queen, site};
+use crate::{attacker, operator, queen, site};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -224,7 +224,13 @@ fn register(sim: &mut Sim<'_>, world: &Rc<World>) -> usize {
         let w = world.clone();
         sim.host(hive.operator_host(), move || operator::run(w.clone(), i));
     }
-    2 * hives.len() + world.sites.len()
+    let attackers = world.scenario.attackers.len();
+    for i in 0..attackers {
+        let w = world.clone();
+        let host = world.scenario.attackers[i].host.clone();
+        sim.host(host, move || attacker::run(w.clone(), i));
+    }
+    2 * hives.len() + world.sites.len() + attackers
 }
 
 /// The driver's memory between steps.

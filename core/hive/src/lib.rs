@@ -240,6 +240,12 @@ impl Hive {
         );
     }
 
+    /// Counts a refusal in `/proc/pressure` without an audit line (refusals of peers that
+    /// never authenticated are written to the security log instead).
+    pub fn count_refusal(&mut self, error: Error) {
+        self.pressure.count(error);
+    }
+
     /// Total refusals ever counted, across classes.
     pub fn refusals(&self) -> u64 {
         self.pressure.list().iter().map(|(_, n)| n).sum()

@@ -197,6 +197,29 @@ pub static BOUNDS: &[Bound] = &[
         1 << 20
     ),
     bound!("journal.meter_step", journal.meter_step, 1, 65_536),
+    bound!("guard.unauth_max", guard.unauth_max, 1, 65_536),
+    bound!("guard.per_peer_max", guard.per_peer_max, 1, 65_536),
+    bound!("guard.sources_max", guard.sources_max, 16, 65_536),
+    bound!(
+        "guard.auth_delay_base_ms",
+        guard.auth_delay_base_ms,
+        1,
+        10_000
+    ),
+    bound!(
+        "guard.auth_delay_cap_ms",
+        guard.auth_delay_cap_ms,
+        1,
+        600_000
+    ),
+    bound!("guard.aggregate_ms", guard.aggregate_ms, 10, 600_000),
+    bound!(
+        "guard.security_log_bytes",
+        guard.security_log_bytes,
+        4096,
+        16 << 20
+    ),
+    bound!("guard.console_reserved", guard.console_reserved, 0, 255),
     bound!(
         "pump.conn_buffer_bytes",
         pump.conn_buffer_bytes,
@@ -237,6 +260,16 @@ pub(crate) fn check_relations(m: &Manifest) -> Result<(), ManifestError> {
     {
         return Err(ManifestError::Inconsistent(
             "pump.conn_buffer_bytes must hold one whole message (>= secure9p.msize and console.frame_max)",
+        ));
+    }
+    if m.guard.auth_delay_cap_ms < m.guard.auth_delay_base_ms {
+        return Err(ManifestError::Inconsistent(
+            "guard.auth_delay_cap_ms must be at least guard.auth_delay_base_ms",
+        ));
+    }
+    if m.guard.console_reserved >= m.console.connections_max {
+        return Err(ManifestError::Inconsistent(
+            "guard.console_reserved must leave at least one console slot (< console.connections_max)",
         ));
     }
     if m.hive.workers_max > m.sessions.max.saturating_mul(16) {

@@ -13,6 +13,7 @@ pub struct Manifest {
     pub telemetry: TelemetryLimits,
     pub pump: PumpLimits,
     pub journal: JournalLimits,
+    pub guard: GuardLimits,
     pub features: Features,
 }
 
@@ -209,6 +210,50 @@ impl Default for JournalLimits {
         Self {
             snapshot_every: 4096,
             meter_step: 64,
+        }
+    }
+}
+
+/// Defences against hostile clients (docs/interfaces.md §13): what a connection that has not
+/// authenticated may hold, how often one source may fail, and where security lines go.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardLimits {
+    /// Unauthenticated connections at once, both ports together. When full, the oldest one is
+    /// closed to admit the newcomer, so a flood of idle connections cannot lock anyone out.
+    pub unauth_max: u32,
+    /// Unauthenticated connections at once from one source address, both ports together
+    /// (authenticated ones are bounded by `sessions.max`: a site holds many from one address).
+    pub per_peer_max: u32,
+    /// Source addresses remembered for rate limiting and aggregation; the quietest is
+    /// forgotten first.
+    pub sources_max: u32,
+    /// Failed console `AUTH` from one source: the next attempt is refused unheard for this
+    /// long, doubling with every further failure ...
+    pub auth_delay_base_ms: u32,
+    /// ... up to this.
+    pub auth_delay_cap_ms: u32,
+    /// Repeated refusals of one kind from one source within this window become one line
+    /// of `/log/security.log` with a count.
+    pub aggregate_ms: u32,
+    /// Bytes of `/log/security.log` kept in memory (not journaled).
+    pub security_log_bytes: u32,
+    /// Console connections kept for the queen: unauthenticated consoles may fill only
+    /// `console.connections_max - console_reserved` slots.
+    pub console_reserved: u32,
+}
+
+impl Default for GuardLimits {
+    fn default() -> Self {
+        Self {
+            unauth_max: 1024,
+            per_peer_max: 256,
+            sources_max: 1024,
+            auth_delay_base_ms: 100,
+            auth_delay_cap_ms: 30_000,
+            aggregate_ms: 1000,
+            security_log_bytes: 64 * 1024,
+            console_reserved: 1,
         }
     }
 }

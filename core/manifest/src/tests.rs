@@ -39,6 +39,12 @@ fn relations_are_checked() {
     let err =
         Manifest::from_toml_str("[telemetry]\nring_bytes = 512\nrecord_max = 513\n").unwrap_err();
     assert!(err.to_string().contains("record_max"), "{err}");
+    let err =
+        Manifest::from_toml_str("[guard]\nauth_delay_base_ms = 500\nauth_delay_cap_ms = 100\n")
+            .unwrap_err();
+    assert!(err.to_string().contains("auth_delay_cap_ms"), "{err}");
+    let err = Manifest::from_toml_str("[guard]\nconsole_reserved = 16\n").unwrap_err();
+    assert!(err.to_string().contains("console_reserved"), "{err}");
     let err = Manifest::from_toml_str("[hive]\nname = \"bad name\"\n").unwrap_err();
     assert!(err.to_string().contains("hive.name"), "{err}");
 }
@@ -49,6 +55,7 @@ fn shipped_manifest_is_valid_and_default() {
     let m = Manifest::from_toml_str(text).expect("configs/hive.toml validates");
     assert_eq!(m.secure9p, Secure9pLimits::default());
     assert_eq!(m.telemetry, TelemetryLimits::default());
+    assert_eq!(m.guard, GuardLimits::default());
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod ops;
 mod path;
 mod policy;
 pub mod providers;
+mod security;
 mod sessions;
 mod view;
 
@@ -21,6 +22,7 @@ pub use ops::TailRead;
 pub use path::{qid_path, split_path};
 pub use policy::Verb;
 pub use providers::{Entry, EntryKind};
+pub use security::{Exhausted, SecurityLog};
 pub use sessions::{SessionId, SessionInfo, SessionState, Transport};
 pub use view::{View, Visibility};
 
@@ -43,6 +45,8 @@ pub struct NineDoor {
     next_session: u32,
     /// Sessions closed by the core (revocation, deadlines) that the pump must hang up.
     closed: Vec<SessionId>,
+    /// `/log/security.log` and `/proc/pressure/exhausted` (see `security`).
+    security: SecurityLog,
     /// Test-only: when false, revoked tickets' sessions are left open (a deliberately broken
     /// core, so the simulator's checkers can prove they notice).
     #[cfg(feature = "test-switches")]
@@ -51,7 +55,9 @@ pub struct NineDoor {
 
 impl NineDoor {
     pub fn new(hive: Hive, platform: &'static str) -> Self {
+        let security = SecurityLog::new(&hive.manifest().guard);
         Self {
+            security,
             hive,
             platform,
             link: "down",
@@ -99,6 +105,30 @@ impl NineDoor {
         self.hive.tick(now_ms);
         self.expire_sessions(now_ms);
         self.sync_revocations(now_ms);
+        self.security.tick(now_ms);
+    }
+
+    pub fn security(&self) -> &SecurityLog {
+        &self.security
+    }
+
+    /// Refusals of peers that have not authenticated go here, not to the hive's audit log;
+    /// they still count in `/proc/pressure`.
+    pub fn security_mut(&mut self) -> &mut SecurityLog {
+        &mut self.security
+    }
+
+    /// Records a refusal of an unauthenticated peer from `source` (see `security`).
+    pub fn security_refused(
+        &mut self,
+        now_ms: u64,
+        source: &str,
+        verb: &str,
+        error: secure9p::Error,
+        detail: &str,
+    ) {
+        self.hive.count_refusal(error);
+        self.security.refused(now_ms, source, verb, error, detail);
     }
 
     /// Sessions the core closed since the last call; their connections must be hung up.

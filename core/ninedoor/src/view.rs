@@ -34,7 +34,6 @@ impl View {
                 let mut mounts = vec![
                     String::from("/proc/boot"),
                     alloc::format!("/shard/{}/worker/{id}", shard.as_str()),
-                    String::from("/log/queen.log"),
                 ];
                 if principal.role == Role::WorkerGpu {
                     mounts.push(String::from("/gpu/models/active"));
@@ -46,6 +45,7 @@ impl View {
                 String::from("/proc"),
                 String::from("/queen/ctl"),
                 String::from("/queen/export"),
+                String::from("/log"),
             ]),
             Role::Vendor => View::Mounts(
                 principal

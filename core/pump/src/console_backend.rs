@@ -16,6 +16,8 @@ pub(crate) struct ConsoleAdapter<'a> {
     /// Whether the last failed operation was already counted and audited by NineDoor, so the
     /// console's own `refused` call does not count it twice.
     counted: bool,
+    /// Before the handshake: the peer's address. Its refusals go to the security log.
+    pre_auth: Option<String>,
 }
 
 impl<'a> ConsoleAdapter<'a> {
@@ -25,7 +27,15 @@ impl<'a> ConsoleAdapter<'a> {
             sid,
             now_ms,
             counted: false,
+            pre_auth: None,
         }
+    }
+
+    /// Routes refusals to `/log/security.log` under `source` while the peer has not
+    /// authenticated (a flood of bad `AUTH` lines must not evict the queen's audit log).
+    pub(crate) fn pre_auth(mut self, source: Option<String>) -> Self {
+        self.pre_auth = source;
+        self
     }
 
     fn track<T>(&mut self, op: impl FnOnce(&mut NineDoor) -> Result<T, Error>) -> Result<T, Error> {
@@ -101,6 +111,11 @@ impl ConsoleBackend for ConsoleAdapter<'_> {
 
     fn refused(&mut self, verb: &str, error: Error, detail: &str) {
         if core::mem::take(&mut self.counted) {
+            return;
+        }
+        if let Some(source) = &self.pre_auth {
+            self.nd
+                .security_refused(self.now_ms, source, verb, error, detail);
             return;
         }
         let who = self.who();

@@ -2,10 +2,11 @@
 
 use crate::console_backend::ConsoleAdapter;
 use crate::durability::Durability;
-use crate::ninep_conn::{receive_into, send_from};
+use crate::guard::{self, Guard, Source};
+use crate::ninep_conn::{receive_into, send_from, Pause};
 use crate::TurnStats;
 use alloc::vec::Vec;
-use console::{serial_render, ConsoleSession, FrameDecoder, LineDecoder, Transport};
+use console::{serial_render, ConsoleSession, FrameDecoder, LineDecoder, Reply, Transport};
 use hal::{ConnId, Hal};
 use manifest::Manifest;
 use ninedoor::{NineDoor, SessionId};
@@ -17,11 +18,20 @@ pub(crate) struct ConsoleConn {
     inbuf: Vec<u8>,
     outbuf: Vec<u8>,
     buffer_max: usize,
+    source: Option<Source>,
+    pause: Pause,
 }
 
 impl ConsoleConn {
-    pub(crate) fn new(sid: SessionId, token: Option<&[u8]>, manifest: &Manifest) -> Self {
+    pub(crate) fn new(
+        sid: SessionId,
+        source: Option<Source>,
+        token: Option<&[u8]>,
+        manifest: &Manifest,
+    ) -> Self {
         Self {
+            source,
+            pause: Pause::default(),
             sid,
             session: ConsoleSession::new(Transport::Tcp, token, manifest.console.clone()),
             decoder: FrameDecoder::new(&manifest.console),
@@ -35,17 +45,24 @@ impl ConsoleConn {
         self.sid
     }
 
+    pub(crate) fn is_paused(&self) -> bool {
+        self.pause.is_paused()
+    }
+
     /// `false` means hang up.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn service<H: Hal>(
         &mut self,
         hal: &mut H,
         id: ConnId,
         nd: &mut NineDoor,
         durability: &mut Durability,
+        guard: &mut Guard,
         now_ms: u64,
         stats: &mut TurnStats,
     ) -> bool {
-        if !receive_into(hal, id, &mut self.inbuf, self.buffer_max, stats) {
+        let paused = self.pause.is_paused();
+        if !paused && !receive_into(hal, id, &mut self.inbuf, self.buffer_max, stats) {
             return false;
         }
         let used = self.decoder.push(&self.inbuf);
@@ -54,13 +71,27 @@ impl ConsoleConn {
             self.inbuf = Vec::new();
         }
         let mut close = false;
-        if self.outbuf.len() < self.buffer_max {
-            let mut backend = ConsoleAdapter::new(nd, self.sid, now_ms);
+        let was_authed = self.session.is_authenticated();
+        if !was_authed && self.decoder.buffered() > 0 {
+            if let Some(remaining) = guard.auth_delay(self.source, now_ms) {
+                self.refuse_unheard(nd, remaining, now_ms);
+                close = true;
+            }
+        }
+        if !close && !paused && self.outbuf.len() < self.buffer_max {
+            let source = (!was_authed).then(|| guard::source_text(self.source));
+            let mut backend = ConsoleAdapter::new(nd, self.sid, now_ms).pre_auth(source);
             let outcome = self
                 .session
                 .drain_frames(&mut self.decoder, now_ms, &mut backend);
             outcome.encode_frames(&mut self.outbuf);
             close = outcome.close || self.session.is_closed();
+            if !was_authed && self.session.is_authenticated() {
+                guard.auth_ok(self.source);
+                guard.authenticated(id);
+            } else if !was_authed && close {
+                guard.auth_failed(self.source, now_ms);
+            }
         }
         // Write-ahead: decisions behind these replies are durable before the replies leave.
         if !durability.commit(hal, nd, now_ms) {
@@ -70,7 +101,24 @@ impl ConsoleConn {
         if !send_from(hal, id, &mut self.outbuf, stats) {
             return false;
         }
+        self.pause
+            .update(hal, id, self.outbuf.len(), self.buffer_max, stats);
         !(close && self.outbuf.is_empty())
+    }
+
+    /// The source is still waiting out an earlier failure: this attempt is not even checked.
+    fn refuse_unheard(&mut self, nd: &mut NineDoor, remaining: u64, now_ms: u64) {
+        let who = guard::source_text(self.source);
+        nd.security_refused(now_ms, &who, "AUTH", secure9p::Error::Quota, "backoff");
+        nd.security_mut().exhausted.auth_delay += 1;
+        let delay = alloc::format!("{remaining}");
+        let line = Reply::err(
+            "AUTH",
+            secure9p::Error::Quota,
+            Some("backoff"),
+            &[("delay_ms", &delay)],
+        );
+        console::encode_frame(&line, &mut self.outbuf);
     }
 
     pub(crate) fn finish<H: Hal>(

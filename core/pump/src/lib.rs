@@ -9,9 +9,11 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod admission;
 mod console_backend;
 mod console_conn;
 mod durability;
+mod guard;
 mod ninep_conn;
 
 use durability::Durability;
@@ -20,7 +22,8 @@ pub use durability::{BootError, BootReport, HIVE_ID_KEY};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use console_conn::{ConsoleConn, SerialConsole};
-use hal::{ConnId, Hal, CONSOLE_PORT, NINEP_PORT};
+use guard::Guard;
+use hal::{ConnId, Hal};
 use hive::{Event, Hive, SystemEvent};
 use manifest::Manifest;
 use ninedoor::{NineDoor, SessionId};
@@ -48,10 +51,14 @@ pub struct TurnStats {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub hung_up: u32,
+    /// Connections paused this turn because their peers stopped reading replies ...
+    pub paused: u32,
+    /// ... and resumed because they read again.
+    pub resumed: u32,
 }
 
 /// Connections accepted per port per turn, so a connect storm cannot starve serving.
-const ACCEPTS_PER_TURN: usize = 64;
+pub(crate) const ACCEPTS_PER_TURN: usize = 64;
 
 pub struct Pump {
     nd: NineDoor,
@@ -66,6 +73,10 @@ pub struct Pump {
     serial: SerialConsole,
     /// Where the next turn starts servicing, so every connection gets its turn.
     rotor: ConnId,
+    /// Admission of unauthenticated connections (manifest `[guard]`).
+    guard: Guard,
+    /// Connections paused now (their peers do not read replies).
+    paused: usize,
 }
 
 impl Pump {
@@ -115,7 +126,10 @@ impl Pump {
         let _ = hive.system_event(SystemEvent::BootComplete, now_ms);
         let mut nd = NineDoor::new(hive, provision.platform);
         let serial = SerialConsole::new(&mut nd, now_ms);
+        let guard = Guard::new(&manifest.guard);
         Self {
+            guard,
+            paused: 0,
             nd,
             durability,
             manifest,
@@ -143,6 +157,8 @@ impl Pump {
         for (conn, _) in core::mem::take(&mut self.consoles) {
             hal.close(conn);
         }
+        self.guard = Guard::new(&self.manifest.guard);
+        self.paused = 0;
         let provision = Provision {
             keys: self.keys.clone(),
             console_token: self.token.clone(),
@@ -215,43 +231,6 @@ impl Pump {
         stats
     }
 
-    fn accept<H: Hal>(&mut self, hal: &mut H, now_ms: u64, stats: &mut TurnStats) {
-        let limits = self.nd.hive().manifest().clone();
-        for _ in 0..ACCEPTS_PER_TURN {
-            let Some(conn) = hal.poll_accept(NINEP_PORT) else {
-                break;
-            };
-            match self.nd.open_session(ninedoor::Transport::NineP, now_ms) {
-                Ok(sid) => {
-                    self.ninep.insert(conn, NinePConn::new(sid, &limits));
-                    stats.accepted += 1;
-                }
-                // Refused and audited by NineDoor; the peer just sees the hang-up.
-                Err(_) => hal.close(conn),
-            }
-        }
-        for _ in 0..ACCEPTS_PER_TURN {
-            let Some(conn) = hal.poll_accept(CONSOLE_PORT) else {
-                break;
-            };
-            let full = self.consoles.len() >= limits.console.connections_max as usize;
-            let opened = if full {
-                Err(secure9p::Error::Busy)
-            } else {
-                self.nd
-                    .open_session(ninedoor::Transport::ConsoleTcp, now_ms)
-            };
-            match opened {
-                Ok(sid) => {
-                    let console = ConsoleConn::new(sid, self.token.as_deref(), &limits);
-                    self.consoles.insert(conn, console);
-                    stats.accepted += 1;
-                }
-                Err(_) => hal.close(conn),
-            }
-        }
-    }
-
     fn service<H: Hal>(&mut self, hal: &mut H, now_ms: u64, stats: &mut TurnStats) {
         let budget = self.nd.hive().manifest().pump.conns_per_turn as usize;
         let ids: Vec<ConnId> = self
@@ -269,12 +248,13 @@ impl Pump {
             stats.serviced += 1;
             if !conn.service(hal, *id, &mut self.nd, &mut self.durability, now_ms, stats) {
                 gone.push(*id);
+            } else if self.guard.is_waiting(*id) && conn.authenticated(&self.nd) {
+                self.guard.authenticated(*id);
             }
         }
         self.rotor = ids.last().map_or(0, |last| last.wrapping_add(1));
         for id in gone {
-            if let Some(conn) = self.ninep.remove(&id) {
-                conn.finish(hal, id, &mut self.nd, now_ms);
+            if self.drop_conn(hal, id, now_ms) {
                 stats.hung_up += 1;
             }
         }
@@ -283,13 +263,20 @@ impl Pump {
             let Some(conn) = self.consoles.get_mut(&id) else {
                 continue;
             };
-            if !conn.service(hal, id, &mut self.nd, &mut self.durability, now_ms, stats) {
-                if let Some(conn) = self.consoles.remove(&id) {
-                    conn.finish(hal, id, &mut self.nd, now_ms);
-                    stats.hung_up += 1;
-                }
+            let alive = conn.service(
+                hal,
+                id,
+                &mut self.nd,
+                &mut self.durability,
+                &mut self.guard,
+                now_ms,
+                stats,
+            );
+            if !alive && self.drop_conn(hal, id, now_ms) {
+                stats.hung_up += 1;
             }
         }
+        self.paused = (self.paused + stats.paused as usize).saturating_sub(stats.resumed as usize);
     }
 
     /// Hangs up connections whose sessions the core closed (revocation, deadlines).
@@ -298,23 +285,21 @@ impl Pump {
         if closed.is_empty() {
             return;
         }
-        let find = |map: &BTreeMap<ConnId, SessionId>, sid: SessionId| {
-            map.iter().find(|(_, s)| **s == sid).map(|(c, _)| *c)
-        };
-        let ninep: BTreeMap<ConnId, SessionId> =
-            self.ninep.iter().map(|(c, n)| (*c, n.sid())).collect();
-        let consoles: BTreeMap<ConnId, SessionId> =
-            self.consoles.iter().map(|(c, n)| (*c, n.sid())).collect();
-        for sid in closed {
-            if let Some(conn) =
-                find(&ninep, sid).and_then(|c| self.ninep.remove(&c).map(|n| (c, n)))
-            {
-                conn.1.finish(hal, conn.0, &mut self.nd, now_ms);
-                stats.hung_up += 1;
-            } else if let Some((c, n)) =
-                find(&consoles, sid).and_then(|c| self.consoles.remove(&c).map(|n| (c, n)))
-            {
-                n.finish(hal, c, &mut self.nd, now_ms);
+        let closed: alloc::collections::BTreeSet<SessionId> = closed.into_iter().collect();
+        let conns: Vec<ConnId> = self
+            .ninep
+            .iter()
+            .filter(|(_, n)| closed.contains(&n.sid()))
+            .map(|(c, _)| *c)
+            .chain(
+                self.consoles
+                    .iter()
+                    .filter(|(_, n)| closed.contains(&n.sid()))
+                    .map(|(c, _)| *c),
+            )
+            .collect();
+        for conn in conns {
+            if self.drop_conn(hal, conn, now_ms) {
                 stats.hung_up += 1;
             }
         }

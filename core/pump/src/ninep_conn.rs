@@ -5,7 +5,7 @@ use crate::TurnStats;
 use alloc::vec::Vec;
 use hal::{ConnId, Hal};
 use manifest::Manifest;
-use ninedoor::{NineDoor, Node, SessionId};
+use ninedoor::{NineDoor, Node, SessionId, SessionState};
 use secure9p::session::Session;
 use secure9p::Limits;
 
@@ -17,11 +17,54 @@ pub(crate) struct NinePConn {
     buffer_max: usize,
     /// Framing broke or the session closed: flush what is queued, then hang up.
     closing: bool,
+    /// The peer stopped reading replies: its input is left unread (see `Pause`).
+    pause: Pause,
+}
+
+/// Back-pressure on a peer that sends requests but does not read the replies. Once the
+/// output buffer is full the connection is paused: nothing more is read or run for it, and
+/// the HAL stops reporting its input (so the pump sleeps instead of spinning on bytes it
+/// will not read). It resumes when the peer has read half the buffer.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Pause {
+    paused: bool,
+}
+
+impl Pause {
+    pub(crate) fn is_paused(self) -> bool {
+        self.paused
+    }
+
+    /// Pauses or resumes from the output backlog; reports transitions in `stats`.
+    pub(crate) fn update<H: Hal>(
+        &mut self,
+        hal: &mut H,
+        id: ConnId,
+        queued: usize,
+        max: usize,
+        stats: &mut TurnStats,
+    ) {
+        let pause = if self.paused {
+            queued > max / 2
+        } else {
+            queued >= max
+        };
+        if pause != self.paused {
+            self.paused = pause;
+            hal.set_paused(id, pause);
+            if pause {
+                stats.paused += 1;
+            } else {
+                stats.resumed += 1;
+            }
+        }
+    }
 }
 
 impl NinePConn {
     pub(crate) fn new(sid: SessionId, manifest: &Manifest) -> Self {
         Self {
+            pause: Pause::default(),
             sid,
             engine: Session::new(Limits::from_manifest(manifest)),
             inbuf: Vec::new(),
@@ -33,6 +76,16 @@ impl NinePConn {
 
     pub(crate) fn sid(&self) -> SessionId {
         self.sid
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.pause.is_paused()
+    }
+
+    /// The session has attached (left SETUP).
+    pub(crate) fn authenticated(&self, nd: &NineDoor) -> bool {
+        nd.session(self.sid)
+            .is_some_and(|s| s.state != SessionState::Setup)
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
@@ -52,11 +105,13 @@ impl NinePConn {
         now_ms: u64,
         stats: &mut TurnStats,
     ) -> bool {
-        if !self.closing && !self.receive(hal, id, stats) {
+        let paused = self.pause.is_paused();
+        if !self.closing && !paused && !self.receive(hal, id, stats) {
             return false;
         }
         // Back-pressure: a peer that does not read its replies gets no new work done.
-        if !self.closing && self.outbuf.len() < self.buffer_max && !self.inbuf.is_empty() {
+        if !self.closing && !paused && self.outbuf.len() < self.buffer_max && !self.inbuf.is_empty()
+        {
             debug_assert!(self.inbuf.len() <= self.buffer_max);
             let (out_before, in_before) = (self.outbuf.len(), self.inbuf.len());
             let mut backend = nd.backend(self.sid, now_ms);
@@ -89,6 +144,8 @@ impl NinePConn {
         if !self.flush(hal, id, stats) {
             return false;
         }
+        self.pause
+            .update(hal, id, self.outbuf.len(), self.buffer_max, stats);
         !(self.closing && self.outbuf.is_empty())
     }
 

@@ -162,6 +162,11 @@ fn refusals_are_the_named_errors() {
     .unwrap();
     let ids = vec!["w0001".to_string(), "w0002".to_string()];
     let mut workers = attach_all(&mut hive, &ids);
+    // The audit log is for the queen and relays only: workers do not see it.
+    assert_eq!(
+        workers[1].open(&mut hive, "/log/queen.log", 0),
+        Err(Error::NotFound)
+    );
     let w = &mut workers[0];
     // Outside the view: does not exist.
     assert_eq!(
@@ -172,10 +177,8 @@ fn refusals_are_the_named_errors() {
     assert_eq!(w.open(&mut hive, &other, O_WRONLY), Err(Error::NotFound));
     // Visible but not permitted.
     assert_eq!(w.open(&mut hive, "/proc/boot", O_WRONLY), Err(Error::Perm));
-    assert_eq!(
-        w.open(&mut hive, "/log/queen.log", O_WRONLY),
-        Err(Error::Perm)
-    );
+    let status = format!("{}/status", worker_dir("w0001"));
+    assert_eq!(w.open(&mut hive, &status, O_WRONLY), Err(Error::Perm));
     // Oversized and malformed records.
     let own = format!("{}/telemetry", worker_dir("w0001"));
     assert_eq!(

@@ -48,6 +48,26 @@ pub trait Net {
     fn close(&mut self, conn: ConnId);
     /// A printable peer address (`10.0.0.3:40212`) for audit lines, if known.
     fn peer(&self, conn: ConnId) -> Option<PeerAddr>;
+    /// Stops (`true`) or resumes reading `conn`. The core pauses a connection whose peer does
+    /// not read its replies: a paused connection's input is left in the kernel (so TCP flow
+    /// control pushes back on the peer) and its readability never wakes the machine; only
+    /// room to write does. Machines without readiness tracking may ignore it.
+    fn set_paused(&mut self, _conn: ConnId, _paused: bool) {}
+    /// What the network ran out of since boot (descriptors, sockets), for `/proc/pressure`.
+    fn pressure(&self) -> NetPressure {
+        NetPressure::default()
+    }
+}
+
+/// Resources the network could not get, counted since boot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetPressure {
+    /// Accepts that failed for lack of file descriptors or sockets (EMFILE, ENFILE, ENOBUFS).
+    pub accept_exhausted: u64,
+    /// Console connections admitted with the descriptor kept in reserve for the queen.
+    pub console_reserve_used: u64,
+    /// True while accepts are backing off after running out.
+    pub backing_off: bool,
 }
 
 /// A bounded, printable peer address.

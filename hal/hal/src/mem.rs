@@ -130,6 +130,11 @@ impl MemHal {
         self.net.connect(port)
     }
 
+    /// See `MemNet::connect_from`.
+    pub fn connect_from(&self, port: u16, ip: [u8; 4]) -> Option<MemConn> {
+        self.net.connect_from(port, ip)
+    }
+
     /// See `MemConsole::push_input`.
     pub fn push_input(&self, bytes: &[u8]) {
         self.console.push_input(bytes);

@@ -15,7 +15,9 @@ use std::time::Duration;
 pub use clock::StdClock;
 pub use console::StdConsole;
 pub use entropy::OsEntropy;
-use hal::{Clock, ConnId, Console, Entropy, Net, NetError, PeerAddr, Store, StoreError};
+use hal::{
+    Clock, ConnId, Console, Entropy, Net, NetError, NetPressure, PeerAddr, Store, StoreError,
+};
 pub use net::StdNet;
 pub use store::StdStore;
 
@@ -80,8 +82,12 @@ impl StdHal {
         self.net.has_pending()
     }
 
-    /// See `StdNet::wait`.
+    /// See `StdNet::wait`. Never sleeps past the end of an accept back-off.
     pub fn wait(&mut self, timeout: Duration) -> io::Result<usize> {
+        let timeout = match self.net.next_deadline() {
+            Some(at) => timeout.min(at.saturating_duration_since(std::time::Instant::now())),
+            None => timeout,
+        };
         self.net.wait(timeout)
     }
 }
@@ -119,6 +125,14 @@ impl Net for StdHal {
 
     fn peer(&self, conn: ConnId) -> Option<PeerAddr> {
         self.net.peer(conn)
+    }
+
+    fn set_paused(&mut self, conn: ConnId, paused: bool) {
+        self.net.set_paused(conn, paused);
+    }
+
+    fn pressure(&self) -> NetPressure {
+        self.net.pressure()
     }
 }
 

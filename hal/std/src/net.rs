@@ -12,11 +12,12 @@
 //! tracking never depends on the caller.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use hal::{ConnId, Net, NetError, PeerAddr};
+use hal::{ConnId, Net, NetError, NetPressure, PeerAddr, CONSOLE_PORT};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
@@ -24,6 +25,11 @@ use mio::{Events, Interest, Poll, Token};
 const LISTENER_TOKEN_BASE: usize = usize::MAX - 64;
 /// Readiness events taken per poll; the kernel keeps the rest for the next one.
 const EVENTS_PER_POLL: usize = 1024;
+/// First and longest pause of a listener's accepts after the process ran out of descriptors
+/// (doubling in between), so exhaustion costs a few syscalls a second instead of a spinning
+/// core.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 struct Listener {
     port: u16,
@@ -31,6 +37,9 @@ struct Listener {
     addr: SocketAddr,
     /// A connection may be waiting (set by an event, cleared by `WouldBlock`).
     pending: bool,
+    /// Out of descriptors: no accept is tried before this instant.
+    backoff_until: Option<Instant>,
+    backoff: Duration,
 }
 
 struct Conn {
@@ -38,6 +47,10 @@ struct Conn {
     peer: Option<PeerAddr>,
     /// Bytes (or a hang-up) may be waiting (set by an event, cleared by `WouldBlock`).
     readable: bool,
+    /// The core stopped reading (its peer does not read replies): readability is ignored.
+    paused: bool,
+    /// Paused, and the kernel reported room to write since the last send: worth a turn.
+    writable: bool,
 }
 
 /// The network of a hosted hive.
@@ -47,6 +60,10 @@ pub struct StdNet {
     listeners: Vec<Listener>,
     conns: BTreeMap<ConnId, Conn>,
     next_id: ConnId,
+    /// A descriptor held back so the console can still accept the queen when the process
+    /// has none left (released for that accept, taken again when one is free).
+    reserve: Option<File>,
+    pressure: NetPressure,
 }
 
 impl StdNet {
@@ -67,6 +84,8 @@ impl StdNet {
                 socket,
                 addr,
                 pending: true,
+                backoff_until: None,
+                backoff: ACCEPT_BACKOFF_MIN,
             });
         }
         Ok(Self {
@@ -75,6 +94,8 @@ impl StdNet {
             listeners,
             conns: BTreeMap::new(),
             next_id: 1,
+            reserve: File::open("/dev/null").ok(),
+            pressure: NetPressure::default(),
         })
     }
 
@@ -94,7 +115,19 @@ impl StdNet {
     /// True when some socket reported work that has not been taken yet (a connection to
     /// accept, bytes or a hang-up to read): the caller should turn again before waiting.
     pub fn has_pending(&self) -> bool {
-        self.listeners.iter().any(|l| l.pending) || self.conns.values().any(|c| c.readable)
+        let now = Instant::now();
+        self.listeners
+            .iter()
+            .any(|l| l.pending && l.backoff_until.is_none_or(|t| now >= t))
+            || self
+                .conns
+                .values()
+                .any(|c| if c.paused { c.writable } else { c.readable })
+    }
+
+    /// How long the caller may sleep at most: until the earliest accept back-off ends.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.listeners.iter().filter_map(|l| l.backoff_until).min()
     }
 
     /// Sleeps until a socket reports readiness or `timeout` passes; returns how many events
@@ -122,6 +155,9 @@ impl StdNet {
                 if event.is_readable() || event.is_read_closed() || event.is_error() {
                     c.readable = true;
                 }
+                if event.is_writable() && c.paused {
+                    c.writable = true;
+                }
             }
         }
         Ok(count)
@@ -130,45 +166,83 @@ impl StdNet {
     fn accept(&mut self, port: u16) -> Option<ConnId> {
         // Collect readiness first: this runs at the start of every pump turn.
         let _ = self.wait(Duration::ZERO);
-        let listener = self.listeners.iter_mut().find(|l| l.port == port)?;
-        if !listener.pending {
+        if self.reserve.is_none() {
+            self.reserve = File::open("/dev/null").ok();
+        }
+        let index = self.listeners.iter().position(|l| l.port == port)?;
+        let listener = &mut self.listeners[index];
+        let now = Instant::now();
+        if !listener.pending || listener.backoff_until.is_some_and(|t| now < t) {
             return None;
         }
+        listener.backoff_until = None;
+        self.pressure.backing_off = self.listeners.iter().any(|l| l.backoff_until.is_some());
         loop {
-            let (mut stream, addr) = match listener.socket.accept() {
+            let (stream, addr) = match self.listeners[index].socket.accept() {
                 Ok(accepted) => accepted,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    listener.pending = false;
+                    self.listeners[index].pending = false;
                     return None;
                 }
-                // Out of descriptors or a connection reset before it was taken: try again
-                // on the next turn.
-                Err(_) => return None,
+                Err(e) if out_of_descriptors(&e) => self.exhausted(index, port)?,
+                // A connection reset before it was taken: the next one may be fine.
+                Err(_) => continue,
             };
-            let id = self.next_id;
-            let token = Token(id as usize);
-            let registered = self.poll.registry().register(
-                &mut stream,
-                token,
-                Interest::READABLE | Interest::WRITABLE,
-            );
-            if registered.is_err() {
-                // Dropping the stream closes it; the peer sees a hang-up.
-                continue;
+            if let Some(id) = self.register(stream, addr) {
+                self.listeners[index].backoff = ACCEPT_BACKOFF_MIN;
+                return Some(id);
             }
-            // Replies are small and latency-bound.
-            let _ = stream.set_nodelay(true);
-            self.next_id = self.next_id.wrapping_add(1).max(1);
-            let conn = Conn {
-                stream,
-                peer: peer_of(addr),
-                // Bytes may have arrived before registration; the first read finds out.
-                readable: true,
-            };
-            self.conns.insert(id, conn);
-            return Some(id);
         }
     }
+
+    /// The process is out of descriptors. The console spends the reserve descriptor to take
+    /// the queen's connection; every other accept backs off (doubling), so the pump sleeps
+    /// instead of spinning on a listener that stays readable.
+    fn exhausted(&mut self, index: usize, port: u16) -> Option<(TcpStream, SocketAddr)> {
+        self.pressure.accept_exhausted += 1;
+        if port == CONSOLE_PORT && self.reserve.take().is_some() {
+            if let Ok(accepted) = self.listeners[index].socket.accept() {
+                self.pressure.console_reserve_used += 1;
+                return Some(accepted);
+            }
+        }
+        let listener = &mut self.listeners[index];
+        listener.backoff_until = Some(Instant::now() + listener.backoff);
+        listener.backoff = (listener.backoff * 2).min(ACCEPT_BACKOFF_MAX);
+        self.pressure.backing_off = true;
+        None
+    }
+
+    fn register(&mut self, mut stream: TcpStream, addr: SocketAddr) -> Option<ConnId> {
+        let id = self.next_id;
+        let token = Token(id as usize);
+        let registered = self.poll.registry().register(
+            &mut stream,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        );
+        // On failure dropping the stream closes it; the peer sees a hang-up.
+        registered.ok()?;
+        // Replies are small and latency-bound.
+        let _ = stream.set_nodelay(true);
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        let conn = Conn {
+            stream,
+            peer: peer_of(addr),
+            // Bytes may have arrived before registration; the first read finds out.
+            readable: true,
+            paused: false,
+            writable: false,
+        };
+        self.conns.insert(id, conn);
+        Some(id)
+    }
+}
+
+/// EMFILE, ENFILE, ENOBUFS, ENOMEM: the process or the system ran out of something an
+/// accept needs.
+fn out_of_descriptors(error: &io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(23 | 24 | 105 | 12))
 }
 
 fn peer_of(addr: SocketAddr) -> Option<PeerAddr> {
@@ -189,7 +263,7 @@ impl Net for StdNet {
 
     fn recv(&mut self, conn: ConnId, buf: &mut [u8]) -> Result<usize, NetError> {
         let c = self.conns.get_mut(&conn).ok_or(NetError::Unknown)?;
-        if buf.is_empty() || !c.readable {
+        if buf.is_empty() || !c.readable || c.paused {
             return Ok(0);
         }
         loop {
@@ -214,7 +288,11 @@ impl Net for StdNet {
         loop {
             return match c.stream.write(buf) {
                 Ok(n) => Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Still full: wait for the kernel's next writable edge.
+                    c.writable = false;
+                    Ok(0)
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => Err(NetError::Closed),
             };
@@ -230,6 +308,17 @@ impl Net for StdNet {
 
     fn peer(&self, conn: ConnId) -> Option<PeerAddr> {
         self.conns.get(&conn)?.peer
+    }
+
+    fn set_paused(&mut self, conn: ConnId, paused: bool) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.paused = paused;
+            c.writable = false;
+        }
+    }
+
+    fn pressure(&self) -> NetPressure {
+        self.pressure
     }
 }
 
@@ -313,6 +402,35 @@ mod tests {
         assert_eq!(net.recv(id, &mut buf), Ok(4));
         assert_eq!(net.recv(id, &mut buf), Ok(0));
         assert!(!net.has_pending());
+    }
+
+    #[test]
+    fn a_paused_connection_never_reports_pending_input() {
+        let mut net = StdNet::bind(&[(NINEP_PORT, loopback())]).unwrap();
+        let addr = net.local_addr(NINEP_PORT).unwrap();
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        let id = accept_within(&mut net, NINEP_PORT);
+        // Take the listener's last readiness, then fill the peer's window: it reads nothing.
+        assert_eq!(net.poll_accept(NINEP_PORT), None);
+        let block = vec![0u8; 65536];
+        while net.send(id, &block).unwrap() > 0 {}
+        net.wait(Duration::from_millis(20)).unwrap();
+        net.set_paused(id, true);
+        client.write_all(b"unread request").unwrap();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(200) {
+            net.wait(Duration::from_millis(20)).unwrap();
+            assert!(
+                !net.has_pending(),
+                "a paused connection must let the pump sleep"
+            );
+        }
+        let mut buf = [0u8; 32];
+        assert_eq!(net.recv(id, &mut buf), Ok(0), "its input is left unread");
+        net.set_paused(id, false);
+        assert!(net.has_pending(), "resumed: the bytes are still there");
+        assert_eq!(net.recv(id, &mut buf), Ok(14));
+        assert_eq!(net.pressure(), NetPressure::default());
     }
 
     #[test]

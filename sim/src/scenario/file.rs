@@ -25,6 +25,25 @@ pub struct RawScenario {
     pub operators: Vec<RawOperator>,
     #[serde(default)]
     pub faults: Vec<RawFault>,
+    #[serde(default)]
+    pub attackers: Vec<RawAttacker>,
+}
+
+/// One hostile client (`[[attackers]]`), run from its own host `<hive>-atkNN`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttacker {
+    pub hive: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub at_s: Spanned<f64>,
+    /// Connections, attempts or requests, depending on the kind.
+    pub count: Option<Spanned<u64>>,
+    /// Pace of new connections or attempts.
+    pub rate_per_s: Option<Spanned<u64>>,
+    /// `replayed-ticket`: when the ticket is stolen (it is replayed at `at_s`).
+    pub capture_s: Option<Spanned<f64>>,
+    /// `replayed-ticket`: whose ticket is stolen.
+    pub worker: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

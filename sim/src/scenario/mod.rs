@@ -2,6 +2,7 @@
 //! scripts and the fault plan, parsed and validated once. A bad file is refused with the
 //! line and the field at fault.
 
+mod attackers;
 mod file;
 mod validate;
 
@@ -34,6 +35,54 @@ pub struct Scenario {
     pub hives: Vec<HiveSpec>,
     pub operators: Vec<OperatorSpec>,
     pub faults: Vec<Fault>,
+    pub attackers: Vec<AttackerSpec>,
+}
+
+/// A hostile client of one hive (`[[attackers]]`, docs/scenarios.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttackerSpec {
+    /// Index into `Scenario::hives`.
+    pub hive: usize,
+    /// Its own host, so each attacker has its own source address: `<hive>-atkNN`.
+    pub host: String,
+    pub kind: AttackKind,
+    pub at_us: u64,
+    pub count: u32,
+    pub rate_per_s: u32,
+    /// `ReplayedTicket`: when the ticket is stolen, and whose.
+    pub capture_us: u64,
+    pub worker: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttackKind {
+    /// `count` Secure9P connections opened and left idle.
+    IdleFlood,
+    /// `count` console connections each sending a wrong `AUTH`.
+    BadAuth,
+    /// A queen console that sends `count` requests and never reads the replies.
+    SlowReader,
+    /// A worker's ticket stolen at `capture_s` and presented again at `at_s`.
+    ReplayedTicket,
+    /// A ticket signed with the hive's key but minted for another hive.
+    ForeignTicket,
+}
+
+impl AttackKind {
+    pub const ALL: [(&'static str, AttackKind); 5] = [
+        ("idle-flood", AttackKind::IdleFlood),
+        ("bad-auth", AttackKind::BadAuth),
+        ("slow-reader", AttackKind::SlowReader),
+        ("replayed-ticket", AttackKind::ReplayedTicket),
+        ("foreign-ticket", AttackKind::ForeignTicket),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ pub const HOSTS_MAX: usize = 64;
 /// The port each site host takes provisioned tickets on.
 pub const PROVISION_PORT: u16 = 7000;
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     src: &'a str,
     origin: &'a str,
     /// The scenario file's folder, which `script_file` paths are relative to; `None` for
@@ -29,7 +29,12 @@ impl Ctx<'_> {
         self.src[..end].bytes().filter(|b| *b == b'\n').count() + 1
     }
 
-    fn err(&self, span: Range<usize>, field: &str, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn err(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError {
             origin: self.origin.to_string(),
             line: self.line(span),
@@ -51,7 +56,13 @@ impl Ctx<'_> {
         self.check(v, field, lo, hi)
     }
 
-    fn check(&self, v: &Spanned<u64>, field: &str, lo: u64, hi: u64) -> Result<u64, ScenarioError> {
+    pub(super) fn check(
+        &self,
+        v: &Spanned<u64>,
+        field: &str,
+        lo: u64,
+        hi: u64,
+    ) -> Result<u64, ScenarioError> {
         let n = *v.get_ref();
         if n < lo || n > hi {
             return Err(self.err(v.span(), field, format!("{n} is outside {lo}..={hi}")));
@@ -59,7 +70,7 @@ impl Ctx<'_> {
         Ok(n)
     }
 
-    fn seconds(
+    pub(super) fn seconds(
         &self,
         v: &Spanned<f64>,
         field: &str,
@@ -134,6 +145,7 @@ pub(super) fn parse(
         .collect::<Result<Vec<_>, _>>()?;
     // Stable: faults at the same instant apply in file order.
     faults.sort_by_key(|f| f.at_us);
+    let attackers = super::attackers::parse(&ctx, &raw.attackers, &hives, duration_us)?;
     Ok(Scenario {
         name,
         description: raw.description,
@@ -151,6 +163,7 @@ pub(super) fn parse(
         hives,
         operators,
         faults,
+        attackers,
     })
 }
 

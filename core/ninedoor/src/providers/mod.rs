@@ -162,7 +162,10 @@ pub fn stream(
     let rest = elems.get(1..).unwrap_or(&[]);
     match entry.provider {
         Provider::Shard => shard::stream(nd, rest, cursor, max),
-        Provider::Log => Some(nd.hive().audit().read(cursor, max)),
+        Provider::Log => match rest {
+            ["security.log"] => Some(nd.security().read(cursor, max)),
+            _ => Some(nd.hive().audit().read(cursor, max)),
+        },
         _ => None,
     }
 }

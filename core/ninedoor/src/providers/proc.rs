@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 
 const TOP: [&str; 4] = ["boot", "9p", "pressure", "lifecycle"];
-const PRESSURE: [&str; 4] = ["busy", "quota", "cut", "policy"];
+const PRESSURE: [&str; 5] = ["busy", "quota", "cut", "policy", "exhausted"];
 const LIFECYCLE: [&str; 3] = ["state", "reason", "since_ms"];
 const SESSION: [&str; 3] = ["state", "owner", "since_ms"];
 
@@ -75,6 +75,7 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str], now_ms: u64) -> Option<String> 
                 _ => writeln!(out, "{}", info.since_ms),
             };
         }
+        ["pressure", "exhausted"] => out = nd.security().exhausted.render(),
         ["pressure", class] => {
             let (_, n) = hive
                 .pressure()

@@ -22,6 +22,8 @@ struct Pipe {
     to_client: VecDeque<u8>,
     client_closed: bool,
     server_closed: bool,
+    /// The source address the client chose (`connect_from`); else one derived from the id.
+    source: Option<[u8; 4]>,
 }
 
 #[derive(Debug)]
@@ -110,13 +112,29 @@ impl MemNet {
     /// Opens a client connection to `port`; `None` if nothing listens there. The server sees
     /// it on its next `poll_accept(port)`.
     pub fn connect(&self, port: u16) -> Option<MemConn> {
+        self.connect_with(port, None)
+    }
+
+    /// Like `connect`, from source address `ip` (many connections may share one, as many
+    /// sockets of one attacker do).
+    pub fn connect_from(&self, port: u16, ip: [u8; 4]) -> Option<MemConn> {
+        self.connect_with(port, Some(ip))
+    }
+
+    fn connect_with(&self, port: u16, source: Option<[u8; 4]>) -> Option<MemConn> {
         let mut state = self.state.borrow_mut();
         if !state.listening.contains(&port) {
             return None;
         }
         let key = state.next_key;
         state.next_key += 1;
-        state.pipes.insert(key, Pipe::default());
+        state.pipes.insert(
+            key,
+            Pipe {
+                source,
+                ..Pipe::default()
+            },
+        );
         state.backlog.entry(port).or_default().push_back(key);
         Some(MemConn {
             state: Rc::clone(&self.state),
@@ -192,7 +210,12 @@ impl Net for MemNet {
 
     fn peer(&self, conn: ConnId) -> Option<PeerAddr> {
         let state = self.state.borrow();
-        state.accepted.contains_key(&conn).then(|| peer_of(conn))
+        let key = state.accepted.get(&conn)?;
+        let mut addr = peer_of(conn);
+        if let Some(ip) = state.pipes.get(key).and_then(|p| p.source) {
+            addr.ip = ip;
+        }
+        Some(addr)
     }
 }
 
