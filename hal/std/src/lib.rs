@@ -5,6 +5,7 @@
 mod clock;
 mod console;
 mod entropy;
+mod local;
 mod net;
 mod store;
 
@@ -16,6 +17,7 @@ pub use clock::StdClock;
 pub use console::StdConsole;
 pub use entropy::OsEntropy;
 use hal::{Clock, ConnId, Console, Entropy, Net, NetError, PeerAddr, Store, StoreError};
+pub use local::LocalLinks;
 pub use net::StdNet;
 pub use store::StdStore;
 
@@ -48,6 +50,12 @@ impl StdHal {
             (hal::NINEP_PORT, ninep_addr),
         ])?;
         Ok(Self::new(net, StdConsole::none(), StdStore::memory()))
+    }
+
+    /// Also accepts in-process clients over `links` (see `StdNet::with_local`).
+    pub fn with_local(mut self, links: &LocalLinks) -> io::Result<Self> {
+        self.net.attach_local(links)?;
+        Ok(self)
     }
 
     /// Replaces the serial console.

@@ -18,12 +18,16 @@ use std::time::Duration;
 
 use hal::{ConnId, Net, NetError, PeerAddr};
 use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::local::LocalLinks;
 
 /// Listener tokens count down from the top so they never meet connection ids.
 const LISTENER_TOKEN_BASE: usize = usize::MAX - 64;
 /// Readiness events taken per poll; the kernel keeps the rest for the next one.
 const EVENTS_PER_POLL: usize = 1024;
+/// The waker local pipes use to end a readiness wait (below every listener token).
+const LOCAL_WAKE: Token = Token(LISTENER_TOKEN_BASE - 1);
 
 struct Listener {
     port: u16,
@@ -46,6 +50,9 @@ pub struct StdNet {
     events: Events,
     listeners: Vec<Listener>,
     conns: BTreeMap<ConnId, Conn>,
+    /// In-process clients (`with_local`): connection id -> pipe.
+    local: Option<LocalLinks>,
+    local_conns: BTreeMap<ConnId, u64>,
     next_id: ConnId,
 }
 
@@ -74,8 +81,36 @@ impl StdNet {
             events: Events::with_capacity(EVENTS_PER_POLL),
             listeners,
             conns: BTreeMap::new(),
+            local: None,
+            local_conns: BTreeMap::new(),
             next_id: 1,
         })
+    }
+
+    /// Also accepts in-process clients over `links` (no file descriptor per connection):
+    /// a pipe opened to a logical port is accepted on that port like a socket.
+    pub fn with_local(mut self, links: &LocalLinks) -> io::Result<Self> {
+        self.attach_local(links)?;
+        Ok(self)
+    }
+
+    /// `with_local` in place.
+    pub fn attach_local(&mut self, links: &LocalLinks) -> io::Result<()> {
+        let waker = Waker::new(self.poll.registry(), LOCAL_WAKE)?;
+        links.set_hive_waker(std::sync::Arc::new(waker));
+        self.local = Some(links.clone());
+        Ok(())
+    }
+
+    /// A fresh connection id, never one in use by a socket or a pipe.
+    fn allocate_id(&mut self) -> ConnId {
+        loop {
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1).max(1);
+            if !self.conns.contains_key(&id) && !self.local_conns.contains_key(&id) {
+                return id;
+            }
+        }
     }
 
     /// The address a logical port was bound to.
@@ -88,13 +123,15 @@ impl StdNet {
 
     /// Connections open now.
     pub fn open_connections(&self) -> usize {
-        self.conns.len()
+        self.conns.len() + self.local_conns.len()
     }
 
     /// True when some socket reported work that has not been taken yet (a connection to
     /// accept, bytes or a hang-up to read): the caller should turn again before waiting.
     pub fn has_pending(&self) -> bool {
-        self.listeners.iter().any(|l| l.pending) || self.conns.values().any(|c| c.readable)
+        self.listeners.iter().any(|l| l.pending)
+            || self.conns.values().any(|c| c.readable)
+            || self.local.as_ref().is_some_and(LocalLinks::hive_pending)
     }
 
     /// Sleeps until a socket reports readiness or `timeout` passes; returns how many events
@@ -130,22 +167,27 @@ impl StdNet {
     fn accept(&mut self, port: u16) -> Option<ConnId> {
         // Collect readiness first: this runs at the start of every pump turn.
         let _ = self.wait(Duration::ZERO);
-        let listener = self.listeners.iter_mut().find(|l| l.port == port)?;
-        if !listener.pending {
+        if let Some(pipe) = self.local.as_ref().and_then(|l| l.accept(port)) {
+            let id = self.allocate_id();
+            self.local_conns.insert(id, pipe);
+            return Some(id);
+        }
+        let index = self.listeners.iter().position(|l| l.port == port)?;
+        if !self.listeners[index].pending {
             return None;
         }
         loop {
-            let (mut stream, addr) = match listener.socket.accept() {
+            let (mut stream, addr) = match self.listeners[index].socket.accept() {
                 Ok(accepted) => accepted,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    listener.pending = false;
+                    self.listeners[index].pending = false;
                     return None;
                 }
                 // Out of descriptors or a connection reset before it was taken: try again
                 // on the next turn.
                 Err(_) => return None,
             };
-            let id = self.next_id;
+            let id = self.allocate_id();
             let token = Token(id as usize);
             let registered = self.poll.registry().register(
                 &mut stream,
@@ -158,7 +200,6 @@ impl StdNet {
             }
             // Replies are small and latency-bound.
             let _ = stream.set_nodelay(true);
-            self.next_id = self.next_id.wrapping_add(1).max(1);
             let conn = Conn {
                 stream,
                 peer: peer_of(addr),
@@ -188,6 +229,12 @@ impl Net for StdNet {
     }
 
     fn recv(&mut self, conn: ConnId, buf: &mut [u8]) -> Result<usize, NetError> {
+        if let Some((links, pipe)) = self.local_pipe(conn) {
+            return match links.hive_read(pipe, buf) {
+                Some(Some(n)) => Ok(n),
+                _ => Err(NetError::Closed),
+            };
+        }
         let c = self.conns.get_mut(&conn).ok_or(NetError::Unknown)?;
         if buf.is_empty() || !c.readable {
             return Ok(0);
@@ -207,6 +254,9 @@ impl Net for StdNet {
     }
 
     fn send(&mut self, conn: ConnId, buf: &[u8]) -> Result<usize, NetError> {
+        if let Some((links, pipe)) = self.local_pipe(conn) {
+            return links.hive_write(pipe, buf).ok_or(NetError::Closed);
+        }
         let c = self.conns.get_mut(&conn).ok_or(NetError::Unknown)?;
         if buf.is_empty() {
             return Ok(0);
@@ -222,14 +272,28 @@ impl Net for StdNet {
     }
 
     fn close(&mut self, conn: ConnId) {
+        if let Some(pipe) = self.local_conns.remove(&conn) {
+            if let Some(links) = &self.local {
+                links.hive_close(pipe);
+            }
+            return;
+        }
         if let Some(mut c) = self.conns.remove(&conn) {
             let _ = self.poll.registry().deregister(&mut c.stream);
             let _ = c.stream.shutdown(std::net::Shutdown::Both);
         }
     }
 
+    /// In-process pipes have no network address.
     fn peer(&self, conn: ConnId) -> Option<PeerAddr> {
         self.conns.get(&conn)?.peer
+    }
+}
+
+impl StdNet {
+    fn local_pipe(&self, conn: ConnId) -> Option<(&LocalLinks, u64)> {
+        let pipe = *self.local_conns.get(&conn)?;
+        Some((self.local.as_ref()?, pipe))
     }
 }
 
