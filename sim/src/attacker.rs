@@ -114,7 +114,7 @@ async fn first_reply(stream: &mut TcpStream) -> Option<String> {
             Ok(Ok(n)) if n > 0 => n,
             _ => return None,
         };
-        decoder.push(&buf[..n]);
+        let _ = decoder.push(&buf[..n]);
     }
 }
 

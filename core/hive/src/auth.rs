@@ -168,6 +168,7 @@ impl Hive {
                 self.revoke_ticket(claims.ticket_id, meter.expires_at_ms, kind.reason(), now_ms);
             return Err(Refusal::new(Error::Closed, "revoked"));
         }
+        self.external_expiry = self.external_expiry.min(meter.expires_at_ms);
         self.external.insert(claims.ticket_id, meter);
         Ok(())
     }

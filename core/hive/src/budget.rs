@@ -3,56 +3,12 @@
 
 use crate::durable::Entry;
 use crate::registry::WorkerState;
+use crate::wake::meter_at;
 use crate::{Event, Hive, Refusal};
 use alloc::string::String;
-use alloc::vec::Vec;
 use secure9p::Error;
 
 impl Hive {
-    /// Advances hive time: charges ticks to online workers, expires TTLs, marks silent workers
-    /// offline and forgets revocations whose tickets have lapsed anyway.
-    pub fn tick(&mut self, now_ms: u64) {
-        let tick_ms = u64::from(self.manifest.hive.tick_ms);
-        let ticks = now_ms.saturating_sub(self.last_tick_ms) / tick_ms;
-        self.last_tick_ms += ticks * tick_ms;
-        let deadline = u64::from(self.manifest.hive.heartbeat_deadline_ms);
-        let mut expired: Vec<(String, &'static str)> = Vec::new();
-        let mut silent: Vec<String> = Vec::new();
-        let mut marks = Vec::new();
-        for worker in self.registry.iter_mut() {
-            if worker.expires_at_ms <= now_ms {
-                expired.push((worker.id.clone(), "ttl"));
-                continue;
-            }
-            if worker.state != WorkerState::Online {
-                continue;
-            }
-            let before = worker.meter;
-            if ticks > 0 && worker.meter.charge_ticks(&worker.budget, ticks).is_err() {
-                expired.push((worker.id.clone(), "budget-ticks"));
-                continue;
-            }
-            if worker.meter != before {
-                marks.push((worker.ticket_id, before, worker.meter));
-            }
-            if now_ms.saturating_sub(worker.last_seen_ms) > deadline {
-                silent.push(worker.id.clone());
-            }
-        }
-        for (ticket, before, after) in marks {
-            self.meter_mark(ticket, before, after);
-        }
-        for (id, reason) in expired {
-            self.revoke_worker(&id, reason, now_ms);
-        }
-        for id in silent {
-            self.set_worker_state(&id, WorkerState::Offline, "heartbeat-missed", now_ms);
-        }
-        self.revoked.purge(now_ms);
-        // An operator ticket past its lifetime can no longer attach: its meter can go.
-        self.external.retain(|_, m| m.expires_at_ms > now_ms);
-    }
-
     /// Charges one operation to the ticket behind a session. `Err(Closed)` means the ticket
     /// is (now) revoked and the session must close.
     pub fn charge_op(&mut self, ticket_id: u64, now_ms: u64) -> Result<(), Error> {
@@ -62,9 +18,9 @@ impl Hive {
         let Some(worker) = self.registry.by_ticket_mut(ticket_id) else {
             return self.charge_operator_op(ticket_id, now_ms);
         };
-        let before = worker.meter;
+        let before = meter_at(worker, self.tick_count);
         if worker.meter.charge_op(&worker.budget).is_ok() {
-            let after = worker.meter;
+            let after = meter_at(worker, self.tick_count);
             self.meter_mark(ticket_id, before, after);
             return Ok(());
         }
@@ -133,10 +89,11 @@ impl Hive {
         let Some(worker) = self.registry.get(id) else {
             return;
         };
+        let meter = meter_at(worker, self.tick_count);
         let over = |limit: Option<u64>, used: u64| limit.is_some_and(|l| used > l);
-        let reason = if over(worker.budget.ops, worker.meter.ops) {
+        let reason = if over(worker.budget.ops, meter.ops) {
             Some("budget-ops")
-        } else if over(worker.budget.ticks, worker.meter.ticks) {
+        } else if over(worker.budget.ticks, meter.ticks) {
             Some("budget-ticks")
         } else if worker.expires_at_ms <= now_ms {
             Some("ttl")
@@ -220,8 +177,14 @@ impl Hive {
         if worker.state == state {
             return;
         }
+        // Ticks are charged only while ONLINE: settle what was spent so far before the state
+        // changes, then requeue the worker for the deadlines of its new state.
+        worker.meter = meter_at(worker, self.tick_count);
+        worker.ticks_from = self.tick_count;
         worker.state = state;
         worker.state_reason = reason;
+        let ticket = worker.ticket_id;
+        self.schedule(ticket);
         self.audit.record(
             now_ms,
             "worker",

@@ -174,7 +174,11 @@ impl Hive {
                 .iter()
                 .map(|k| Entry::KeyRetired { key_id: *k }),
         );
-        entries.extend(self.registry.iter().map(worker_entry));
+        entries.extend(
+            self.registry
+                .iter()
+                .map(|w| worker_entry(w, self.worker_meter(w))),
+        );
         entries.extend(
             self.revoked
                 .iter()
@@ -353,6 +357,8 @@ impl Hive {
                 if let Some(w) = self.registry.get_mut(worker) {
                     w.budget = (*budget).into();
                     w.expires_at_ms = *expires_at_ms;
+                    let ticket = w.ticket_id;
+                    self.schedule(ticket);
                 }
             }
             Entry::Bind { from, to } => self.apply_bind(from, to),
@@ -397,7 +403,7 @@ impl Hive {
         let Some(kind) = WorkerKind::parse(w.kind) else {
             return;
         };
-        let id = alloc::format!("w{:04}", w.seq);
+        let id = crate::Registry::id_of_seq(w.seq);
         // Past `workers_max` a restored worker stays out: fewer authorities, never more.
         let full = self.registry.len() >= self.manifest.hive.workers_max as usize;
         if full && self.registry.get(&id).is_none() {
@@ -432,6 +438,7 @@ impl Hive {
             ticket: text,
             budget: w.budget.into(),
             meter: w.meter,
+            ticks_from: self.tick_count,
             expires_at_ms: w.expires_at_ms,
             spawned_ms: w.issued_at_ms,
             last_seen_ms: now_ms,
@@ -439,7 +446,9 @@ impl Hive {
             telemetry: Ring::new(self.manifest.telemetry.ring_bytes as usize),
             records: 0,
             commands: Ring::new(crate::ctl::WORKER_COMMANDS_BYTES),
+            wake_ms: None,
         });
+        self.schedule(w.seq);
     }
 
     /// Charges every restored ticket one step past its last durable meter record, then ends
@@ -495,7 +504,7 @@ struct RestoredWorker<'a> {
     meter: Meter,
 }
 
-fn worker_entry(w: &Worker) -> Entry {
+fn worker_entry(w: &Worker, meter: Meter) -> Entry {
     // The hive minted this text itself, so it always decodes; the fallbacks only keep a
     // snapshot writable if that ever stopped being true.
     let claims = ticket::decode(&w.ticket, usize::MAX).map(|(c, _)| c).ok();
@@ -509,9 +518,9 @@ fn worker_entry(w: &Worker) -> Entry {
         minted: claims.as_ref().map_or(w.budget, |c| c.budget).into(),
         budget: w.budget.into(),
         expires_at_ms: w.expires_at_ms,
-        ops: w.meter.ops,
-        ticks: w.meter.ticks,
-        bytes: w.meter.bytes,
+        ops: meter.ops,
+        ticks: meter.ticks,
+        bytes: meter.bytes,
     }
 }
 

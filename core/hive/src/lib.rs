@@ -21,6 +21,7 @@ pub mod registry;
 pub mod ring;
 mod shard;
 mod telemetry;
+mod wake;
 
 pub use audit::{push_value, AuditLog, AUDIT_LINE_MAX};
 pub use auth::Principal;
@@ -80,6 +81,8 @@ pub struct Hive {
     revoked: RevocationSet,
     /// Meters for tickets minted outside the hive (operators, relays), by ticket id.
     external: BTreeMap<u64, TicketMeter>,
+    /// The earliest expiry among `external`, so `tick` sweeps it only when one has lapsed.
+    external_expiry: u64,
     /// Spending restored from the journal for tickets not attached since the restart.
     spent: BTreeMap<u64, Meter>,
     /// Keys retired at run time; they stay retired across restarts.
@@ -99,6 +102,10 @@ pub struct Hive {
     /// Ticket ids revoked since the last `take_revoked`: their sessions must close now.
     closing: Vec<u64>,
     last_tick_ms: u64,
+    /// Hive ticks since this hive object was made; lazily charged ticks count from it.
+    tick_count: u64,
+    /// Workers the last `tick` took off the wake queue.
+    tick_due: usize,
     boot_ms: u64,
 }
 
@@ -116,6 +123,7 @@ impl Hive {
             registry: Registry::default(),
             revoked,
             external: BTreeMap::new(),
+            external_expiry: u64::MAX,
             spent: BTreeMap::new(),
             retired_keys: Vec::new(),
             journal: Vec::new(),
@@ -130,6 +138,8 @@ impl Hive {
             events_dropped: 0,
             closing: Vec::new(),
             last_tick_ms: now_ms,
+            tick_count: 0,
+            tick_due: 0,
             boot_ms: now_ms,
         };
         let fingerprint = alloc::format!("{:016x}", hive.fingerprint);

@@ -2,8 +2,9 @@
 
 use crate::ring::Ring;
 use crate::shard::ShardLabel;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
+use alloc::vec::Vec;
 use ticket::{Budget, Meter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +70,11 @@ pub struct Worker {
     /// The ticket text handed to the worker; readable by the Queen only.
     pub ticket: String,
     pub budget: Budget,
+    /// Spending as of hive tick `ticks_from`: an ONLINE worker's ticks are charged lazily, so
+    /// read the up-to-date value through `Hive::worker_meter`.
     pub meter: Meter,
+    /// The hive tick count up to which `meter.ticks` is settled.
+    pub ticks_from: u64,
     pub expires_at_ms: u64,
     pub spawned_ms: u64,
     pub last_seen_ms: u64,
@@ -79,6 +84,9 @@ pub struct Worker {
     pub records: u64,
     /// Queen-to-worker command lines (`/shard/<s>/worker/<id>/ctl`).
     pub commands: Ring,
+    /// The time this worker is queued to be looked at again by `Hive::tick` (its entry in
+    /// `Registry::wakes`), if any.
+    pub wake_ms: Option<u64>,
 }
 
 impl Worker {
@@ -99,6 +107,9 @@ pub struct Registry {
     by_ticket: BTreeMap<u64, String>,
     /// Workers per shard, so whether a shard directory exists is one lookup, not a scan.
     shards: BTreeMap<ShardLabel, u32>,
+    /// `(wake_ms, ticket_id)`, one entry per queued worker: `Hive::tick` looks only at the
+    /// workers that are due, so a turn costs the same with 10 idle workers as with 10,000.
+    wakes: BTreeSet<(u64, u64)>,
     next_seq: u64,
 }
 
@@ -114,7 +125,12 @@ impl Registry {
     /// The next sequence number, which is also the worker's ticket id.
     pub fn allocate(&mut self) -> (String, u64) {
         self.next_seq += 1;
-        (alloc::format!("w{:04}", self.next_seq), self.next_seq)
+        (Self::id_of_seq(self.next_seq), self.next_seq)
+    }
+
+    /// The worker id a sequence number is given (`w0001`).
+    pub fn id_of_seq(seq: u64) -> String {
+        alloc::format!("w{seq:04}")
     }
 
     /// The last sequence number handed out.
@@ -136,8 +152,12 @@ impl Registry {
     pub fn insert(&mut self, worker: Worker) {
         self.by_ticket.insert(worker.ticket_id, worker.id.clone());
         *self.shards.entry(worker.shard).or_insert(0) += 1;
+        if let Some(at) = worker.wake_ms {
+            self.wakes.insert((at, worker.ticket_id));
+        }
         if let Some(replaced) = self.workers.insert(worker.id.clone(), worker) {
             self.leave_shard(replaced.shard);
+            self.unqueue(&replaced);
         }
     }
 
@@ -145,7 +165,61 @@ impl Registry {
         let worker = self.workers.remove(id)?;
         self.by_ticket.remove(&worker.ticket_id);
         self.leave_shard(worker.shard);
+        self.unqueue(&worker);
         Some(worker)
+    }
+
+    fn unqueue(&mut self, worker: &Worker) {
+        if let Some(at) = worker.wake_ms {
+            self.wakes.remove(&(at, worker.ticket_id));
+        }
+    }
+
+    /// Queues the worker holding `ticket_id` to be looked at again at `at` (or never),
+    /// replacing its previous entry.
+    pub fn set_wake(&mut self, ticket_id: u64, at: Option<u64>) {
+        let Some(worker) = self
+            .by_ticket
+            .get(&ticket_id)
+            .and_then(|id| self.workers.get_mut(id))
+        else {
+            return;
+        };
+        if worker.wake_ms == at {
+            return;
+        }
+        if let Some(old) = worker.wake_ms {
+            self.wakes.remove(&(old, ticket_id));
+        }
+        worker.wake_ms = at;
+        if let Some(at) = at {
+            self.wakes.insert((at, ticket_id));
+        }
+    }
+
+    /// Takes every worker due by `now_ms` off the wake queue; returns their ticket ids.
+    pub fn take_due(&mut self, now_ms: u64) -> Vec<u64> {
+        let mut due = Vec::new();
+        while let Some(&(at, ticket_id)) = self.wakes.first() {
+            if at > now_ms {
+                break;
+            }
+            self.wakes.pop_first();
+            if let Some(w) = self
+                .by_ticket
+                .get(&ticket_id)
+                .and_then(|id| self.workers.get_mut(id))
+            {
+                w.wake_ms = None;
+            }
+            due.push(ticket_id);
+        }
+        due
+    }
+
+    /// Workers queued for a later look (at most one entry each).
+    pub fn queued(&self) -> usize {
+        self.wakes.len()
     }
 
     fn leave_shard(&mut self, shard: ShardLabel) {

@@ -407,3 +407,71 @@ fn replay_of_a_damaged_spawn_entry_stays_within_workers_max() {
     assert_eq!(hive.registry().len(), 8);
     assert_eq!(restored.workers, 8);
 }
+
+#[test]
+fn ticks_are_charged_only_while_online_and_read_up_to_date() {
+    let mut hive = hive();
+    let id = spawn_one(&mut hive, "");
+    attach(&mut hive, &id, 0).unwrap();
+    for t in 1..=10 {
+        hive.append_telemetry(&id, b"hb\n", t * 1000).unwrap();
+        hive.tick(t * 1000);
+    }
+    let meter = |hive: &Hive| hive.worker_meter(hive.registry().get("w0001").unwrap());
+    assert_eq!(meter(&hive).ticks, 10);
+    hive.worker_detached(&id, 10_500);
+    hive.tick(20_000);
+    assert_eq!(meter(&hive).ticks, 10, "offline workers are not charged");
+    attach(&mut hive, &id, 20_000).unwrap();
+    hive.tick(23_500);
+    assert_eq!(meter(&hive).ticks, 13);
+    // A late turn charges every tick it covers at once, like one pass would.
+    hive.append_telemetry(&id, b"hb\n", 23_600).unwrap();
+    hive.tick(27_000);
+    assert_eq!(meter(&hive).ticks, 17);
+}
+
+#[test]
+fn meter_records_are_journaled_at_each_step_boundary() {
+    let mut manifest = Manifest::default();
+    manifest.journal.meter_step = 4;
+    let mut hive = hive_with(manifest);
+    let id = spawn_one(&mut hive, "");
+    let tid = attach(&mut hive, &id, 0).unwrap().ticket_id.unwrap();
+    let _ = hive.take_journal();
+    let mut marks = Vec::new();
+    for t in 1..=9 {
+        hive.append_telemetry(&id, b"hb\n", t * 1000).unwrap();
+        hive.tick(t * 1000);
+        for entry in hive.take_journal() {
+            if let JournalEntry::Meter { ticket, ticks, .. } = entry {
+                assert_eq!(ticket, tid);
+                marks.push((t, ticks));
+            }
+        }
+    }
+    assert_eq!(marks, vec![(4, 4), (8, 8)]);
+}
+
+#[test]
+fn an_idle_turn_looks_at_no_worker() {
+    let mut manifest = Manifest::default();
+    manifest.hive.workers_max = 2048;
+    let mut hive = hive_with(manifest);
+    hive.ctl(r#"{"spawn":"heartbeat","count":1000}"#, "queen", 0)
+        .unwrap();
+    hive.ctl(r#"{"spawn":"heartbeat","count":1000}"#, "queen", 0)
+        .unwrap();
+    let ids: Vec<String> = hive.registry().iter().map(|w| w.id.clone()).collect();
+    for id in &ids {
+        attach(&mut hive, id, 0).unwrap();
+    }
+    assert_eq!(hive.registry().queued(), 2000, "one queue entry per worker");
+    hive.tick(1000);
+    assert_eq!(hive.tick_due(), 0);
+    hive.tick(15_001);
+    assert_eq!(hive.tick_due(), 2000, "every silent worker is due at once");
+    let (_, online, offline) = hive.registry().counts();
+    assert_eq!((online, offline), (0, 2000));
+    assert_eq!(hive.registry().queued(), 2000);
+}

@@ -42,6 +42,9 @@ pub struct NineDoor {
     live: usize,
     /// (ticket id, session) pairs, so a revocation finds every session of a ticket at once.
     by_ticket: BTreeSet<(u64, SessionId)>,
+    /// `(deadline_ms, session)`, one entry per session that can time out, so a turn looks
+    /// only at the sessions that are due (`expire_sessions`).
+    deadlines: BTreeSet<(u64, SessionId)>,
     next_session: u32,
     /// Sessions closed by the core (revocation, deadlines) that the pump must hang up.
     closed: Vec<SessionId>,
@@ -64,6 +67,7 @@ impl NineDoor {
             sessions: BTreeMap::new(),
             live: 0,
             by_ticket: BTreeSet::new(),
+            deadlines: BTreeSet::new(),
             next_session: 0,
             closed: Vec::new(),
             #[cfg(feature = "test-switches")]

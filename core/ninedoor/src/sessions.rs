@@ -65,6 +65,9 @@ pub struct SessionInfo {
     pub since_ms: u64,
     pub last_active_ms: u64,
     pub close_reason: &'static str,
+    /// This session's entry in the deadline queue, if it has one. Activity only moves the
+    /// real deadline later, so the entry is checked and moved when it falls due.
+    queued_ms: Option<u64>,
 }
 
 impl SessionInfo {
@@ -110,11 +113,14 @@ impl NineDoor {
             since_ms: now_ms,
             last_active_ms: now_ms,
             close_reason: "",
+            queued_ms: None,
         };
         self.live += usize::from(info.counts_as_live());
         if let Some(replaced) = self.sessions.insert(sid, info) {
             self.forget_live(&replaced);
+            self.unqueue(sid, replaced.queued_ms);
         }
+        self.requeue(sid);
         Ok(sid)
     }
 
@@ -124,6 +130,7 @@ impl NineDoor {
             return;
         };
         self.forget_live(&info);
+        self.unqueue(sid, info.queued_ms);
         if let Some(principal) = &info.principal {
             if let Some(tid) = principal.ticket_id {
                 self.by_ticket.remove(&(tid, sid));
@@ -153,12 +160,14 @@ impl NineDoor {
         self.live = self.live.saturating_sub(usize::from(info.counts_as_live()));
         info.state = SessionState::Closed;
         info.close_reason = reason;
+        let queued = info.queued_ms.take();
         let owner = Self::owner_label(info);
         let worker = info
             .principal
             .as_ref()
             .and_then(|p| p.worker_id().map(String::from));
         let sid_text = alloc::format!("{}", sid.0);
+        self.unqueue(sid, queued);
         self.hive
             .audit_session_close(now_ms, &sid_text, &owner, reason);
         if let Some(id) = worker {
@@ -182,32 +191,72 @@ impl NineDoor {
             info.state = SessionState::Active;
             info.last_active_ms = now_ms;
         }
+        // The idle deadline may come before the authentication deadline it replaces.
+        self.requeue(sid);
     }
 
-    /// Closes sessions that never authenticated in time or have gone idle.
+    /// Closes sessions that never authenticated in time or have gone idle. Only sessions whose
+    /// queued deadline has come are looked at; one that was active since is queued again.
     pub(crate) fn expire_sessions(&mut self, now_ms: u64) {
-        let limits = &self.hive.manifest().sessions;
-        let (auth_deadline, idle) = (
-            u64::from(limits.auth_deadline_ms),
-            u64::from(limits.idle_timeout_ms),
-        );
         let mut expired = alloc::vec::Vec::new();
-        for (sid, info) in &self.sessions {
-            // The serial console is the recovery path: it is never timed out.
-            if info.transport == Transport::Serial {
-                continue;
+        while let Some(&(at, sid)) = self.deadlines.first() {
+            if at > now_ms {
+                break;
             }
-            let reason = match info.state {
-                SessionState::Setup if now_ms.saturating_sub(info.since_ms) > auth_deadline => {
-                    "auth-deadline"
-                }
-                SessionState::Active if now_ms.saturating_sub(info.last_active_ms) > idle => "idle",
-                _ => continue,
+            self.deadlines.pop_first();
+            let Some(info) = self.sessions.get_mut(&sid) else {
+                continue;
             };
-            expired.push((*sid, reason));
+            info.queued_ms = None;
+            match self.deadline_of(sid) {
+                Some((due, reason)) if due <= now_ms => expired.push((sid, reason)),
+                _ => self.requeue(sid),
+            }
         }
+        // In session order, as one pass over the table would close them.
+        expired.sort_unstable_by_key(|(sid, _)| *sid);
         for (sid, reason) in expired {
             self.mark_closed(sid, reason, now_ms);
+        }
+    }
+
+    /// The first moment at which `sid` is past its deadline, and why.
+    fn deadline_of(&self, sid: SessionId) -> Option<(u64, &'static str)> {
+        let info = self.sessions.get(&sid)?;
+        let limits = &self.hive.manifest().sessions;
+        // The serial console is the recovery path: it is never timed out.
+        if info.transport == Transport::Serial {
+            return None;
+        }
+        let after = |from: u64, limit: u32| from.saturating_add(u64::from(limit)).saturating_add(1);
+        match info.state {
+            SessionState::Setup => Some((
+                after(info.since_ms, limits.auth_deadline_ms),
+                "auth-deadline",
+            )),
+            SessionState::Active => {
+                Some((after(info.last_active_ms, limits.idle_timeout_ms), "idle"))
+            }
+            _ => None,
+        }
+    }
+
+    /// Puts `sid` in the deadline queue at its current deadline, replacing its entry.
+    fn requeue(&mut self, sid: SessionId) {
+        let at = self.deadline_of(sid).map(|(at, _)| at);
+        let Some(info) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        let old = core::mem::replace(&mut info.queued_ms, at);
+        self.unqueue(sid, old);
+        if let Some(at) = at {
+            self.deadlines.insert((at, sid));
+        }
+    }
+
+    fn unqueue(&mut self, sid: SessionId, queued_ms: Option<u64>) {
+        if let Some(at) = queued_ms {
+            self.deadlines.remove(&(at, sid));
         }
     }
 }

@@ -11,6 +11,9 @@ use crate::error::TicketError;
 pub struct RevocationSet {
     entries: BTreeMap<u64, u64>,
     capacity: usize,
+    /// No entry lapses before this: `purge` is called every hive turn and must cost nothing
+    /// until something is due.
+    earliest: u64,
 }
 
 impl RevocationSet {
@@ -18,6 +21,7 @@ impl RevocationSet {
         RevocationSet {
             entries: BTreeMap::new(),
             capacity,
+            earliest: u64::MAX,
         }
     }
 
@@ -41,6 +45,7 @@ impl RevocationSet {
             return Err(TicketError::RevocationsFull);
         }
         self.entries.insert(ticket_id, expires_at_ms);
+        self.earliest = self.earliest.min(expires_at_ms);
         Ok(())
     }
 
@@ -64,9 +69,13 @@ impl RevocationSet {
 
     /// Forgets entries whose tickets have expired by `now_ms`; returns how many were dropped.
     pub fn purge(&mut self, now_ms: u64) -> usize {
+        if now_ms < self.earliest {
+            return 0;
+        }
         let before = self.entries.len();
         self.entries
             .retain(|_, expires_at_ms| *expires_at_ms > now_ms);
+        self.earliest = self.entries.values().copied().min().unwrap_or(u64::MAX);
         before - self.entries.len()
     }
 

@@ -5,6 +5,7 @@
 mod clock;
 mod console;
 mod entropy;
+mod local;
 mod net;
 mod store;
 
@@ -18,6 +19,7 @@ pub use entropy::OsEntropy;
 use hal::{
     Clock, ConnId, Console, Entropy, Net, NetError, NetPressure, PeerAddr, Store, StoreError,
 };
+pub use local::LocalLinks;
 pub use net::StdNet;
 pub use store::StdStore;
 
@@ -50,6 +52,12 @@ impl StdHal {
             (hal::NINEP_PORT, ninep_addr),
         ])?;
         Ok(Self::new(net, StdConsole::none(), StdStore::memory()))
+    }
+
+    /// Also accepts in-process clients over `links` (see `StdNet::with_local`).
+    pub fn with_local(mut self, links: &LocalLinks) -> io::Result<Self> {
+        self.net.attach_local(links)?;
+        Ok(self)
     }
 
     /// Replaces the serial console.

@@ -19,12 +19,16 @@ use std::time::{Duration, Instant};
 
 use hal::{ConnId, Net, NetError, NetPressure, PeerAddr, CONSOLE_PORT};
 use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::local::LocalLinks;
 
 /// Listener tokens count down from the top so they never meet connection ids.
 const LISTENER_TOKEN_BASE: usize = usize::MAX - 64;
 /// Readiness events taken per poll; the kernel keeps the rest for the next one.
 const EVENTS_PER_POLL: usize = 1024;
+/// The waker local pipes use to end a readiness wait (below every listener token).
+const LOCAL_WAKE: Token = Token(LISTENER_TOKEN_BASE - 1);
 /// First and longest pause of a listener's accepts after the process ran out of descriptors
 /// (doubling in between), so exhaustion costs a few syscalls a second instead of a spinning
 /// core.
@@ -59,6 +63,9 @@ pub struct StdNet {
     events: Events,
     listeners: Vec<Listener>,
     conns: BTreeMap<ConnId, Conn>,
+    /// In-process clients (`with_local`): connection id -> pipe.
+    local: Option<LocalLinks>,
+    local_conns: BTreeMap<ConnId, u64>,
     next_id: ConnId,
     /// A descriptor held back so the console can still accept the queen when the process
     /// has none left (released for that accept, taken again when one is free).
@@ -93,10 +100,43 @@ impl StdNet {
             events: Events::with_capacity(EVENTS_PER_POLL),
             listeners,
             conns: BTreeMap::new(),
+            local: None,
+            local_conns: BTreeMap::new(),
             next_id: 1,
             reserve: File::open("/dev/null").ok(),
             pressure: NetPressure::default(),
         })
+    }
+
+    /// Also accepts in-process clients over `links` (no file descriptor per connection):
+    /// a pipe opened to a logical port is accepted on that port like a socket.
+    pub fn with_local(mut self, links: &LocalLinks) -> io::Result<Self> {
+        self.attach_local(links)?;
+        Ok(self)
+    }
+
+    /// `with_local` in place.
+    pub fn attach_local(&mut self, links: &LocalLinks) -> io::Result<()> {
+        let waker = Waker::new(self.poll.registry(), LOCAL_WAKE)?;
+        links.set_hive_waker(std::sync::Arc::new(waker));
+        self.local = Some(links.clone());
+        Ok(())
+    }
+
+    /// A fresh connection id, never one in use by a socket or a pipe.
+    fn allocate_id(&mut self) -> ConnId {
+        loop {
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1).max(1);
+            if !self.conns.contains_key(&id) && !self.local_conns.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn local_pipe(&self, conn: ConnId) -> Option<(&LocalLinks, u64)> {
+        let pipe = *self.local_conns.get(&conn)?;
+        Some((self.local.as_ref()?, pipe))
     }
 
     /// The address a logical port was bound to.
@@ -109,7 +149,7 @@ impl StdNet {
 
     /// Connections open now.
     pub fn open_connections(&self) -> usize {
-        self.conns.len()
+        self.conns.len() + self.local_conns.len()
     }
 
     /// True when some socket reported work that has not been taken yet (a connection to
@@ -123,6 +163,7 @@ impl StdNet {
                 .conns
                 .values()
                 .any(|c| if c.paused { c.writable } else { c.readable })
+            || self.local.as_ref().is_some_and(LocalLinks::hive_pending)
     }
 
     /// How long the caller may sleep at most: until the earliest accept back-off ends.
@@ -169,6 +210,11 @@ impl StdNet {
         if self.reserve.is_none() {
             self.reserve = File::open("/dev/null").ok();
         }
+        if let Some(pipe) = self.local.as_ref().and_then(|l| l.accept(port)) {
+            let id = self.allocate_id();
+            self.local_conns.insert(id, pipe);
+            return Some(id);
+        }
         let index = self.listeners.iter().position(|l| l.port == port)?;
         let listener = &mut self.listeners[index];
         let now = Instant::now();
@@ -214,7 +260,7 @@ impl StdNet {
     }
 
     fn register(&mut self, mut stream: TcpStream, addr: SocketAddr) -> Option<ConnId> {
-        let id = self.next_id;
+        let id = self.allocate_id();
         let token = Token(id as usize);
         let registered = self.poll.registry().register(
             &mut stream,
@@ -225,7 +271,6 @@ impl StdNet {
         registered.ok()?;
         // Replies are small and latency-bound.
         let _ = stream.set_nodelay(true);
-        self.next_id = self.next_id.wrapping_add(1).max(1);
         let conn = Conn {
             stream,
             peer: peer_of(addr),
@@ -262,6 +307,12 @@ impl Net for StdNet {
     }
 
     fn recv(&mut self, conn: ConnId, buf: &mut [u8]) -> Result<usize, NetError> {
+        if let Some((links, pipe)) = self.local_pipe(conn) {
+            return match links.hive_read(pipe, buf) {
+                Some(Some(n)) => Ok(n),
+                _ => Err(NetError::Closed),
+            };
+        }
         let c = self.conns.get_mut(&conn).ok_or(NetError::Unknown)?;
         if buf.is_empty() || !c.readable || c.paused {
             return Ok(0);
@@ -281,6 +332,9 @@ impl Net for StdNet {
     }
 
     fn send(&mut self, conn: ConnId, buf: &[u8]) -> Result<usize, NetError> {
+        if let Some((links, pipe)) = self.local_pipe(conn) {
+            return links.hive_write(pipe, buf).ok_or(NetError::Closed);
+        }
         let c = self.conns.get_mut(&conn).ok_or(NetError::Unknown)?;
         if buf.is_empty() {
             return Ok(0);
@@ -300,12 +354,19 @@ impl Net for StdNet {
     }
 
     fn close(&mut self, conn: ConnId) {
+        if let Some(pipe) = self.local_conns.remove(&conn) {
+            if let Some(links) = &self.local {
+                links.hive_close(pipe);
+            }
+            return;
+        }
         if let Some(mut c) = self.conns.remove(&conn) {
             let _ = self.poll.registry().deregister(&mut c.stream);
             let _ = c.stream.shutdown(std::net::Shutdown::Both);
         }
     }
 
+    /// In-process pipes have no network address.
     fn peer(&self, conn: ConnId) -> Option<PeerAddr> {
         self.conns.get(&conn)?.peer
     }

@@ -241,13 +241,14 @@ fn check_pump(
             .insert(w.id.clone(), (w.records, fresh.next.max(end)));
         // Budgets: spending never passes a limit.
         let over = |limit: Option<u64>, used: u64| limit.is_some_and(|l| used > l);
-        if over(w.budget.ops, w.meter.ops)
-            || over(w.budget.ticks, w.meter.ticks)
-            || over(w.budget.bytes, w.meter.bytes)
+        let meter = h.worker_meter(w);
+        if over(w.budget.ops, meter.ops)
+            || over(w.budget.ticks, meter.ticks)
+            || over(w.budget.bytes, meter.bytes)
         {
             found.push((
                 "budgets",
-                format!("{} spent {:?} of {:?}", w.id, w.meter, w.budget),
+                format!("{} spent {:?} of {:?}", w.id, meter, w.budget),
             ));
         }
     }

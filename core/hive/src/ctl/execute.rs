@@ -231,6 +231,7 @@ impl Hive {
             ticket: text,
             budget,
             meter: Meter::default(),
+            ticks_from: self.tick_count,
             expires_at_ms: claims.expires_at_ms(),
             spawned_ms: now_ms,
             last_seen_ms: now_ms,
@@ -238,6 +239,7 @@ impl Hive {
             telemetry: Ring::new(self.manifest.telemetry.ring_bytes as usize),
             records: 0,
             commands: Ring::new(WORKER_COMMANDS_BYTES),
+            wake_ms: None,
         };
         let tid = alloc::format!("{ticket_id}");
         self.audit.record(
@@ -255,6 +257,7 @@ impl Hive {
             self.registry.len() <= self.manifest.hive.workers_max as usize,
             "spawn admits no worker past workers_max"
         );
+        self.schedule(ticket_id);
         self.emit(Event::WorkerSpawned {
             id: id.clone(),
             site: site.clone(),
@@ -285,7 +288,9 @@ impl Hive {
             budget: worker.budget.into(),
             expires_at_ms: worker.expires_at_ms,
         };
+        let ticket = worker.ticket_id;
         self.journal(entry);
+        self.schedule(ticket);
         let mut ack = alloc::format!("budget id={id}");
         for (name, value) in [("ops", spec.ops), ("ticks", spec.ticks)] {
             if let Some(v) = value {

@@ -58,6 +58,7 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str]) -> Option<String> {
         return None;
     };
     let w = worker_in(nd, s, id)?;
+    let meter = nd.hive().worker_meter(w);
     let mut out = String::new();
     match *file {
         "ticket" => {
@@ -77,9 +78,9 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str]) -> Option<String> {
                 w.shard.as_str(),
                 w.site.as_deref().unwrap_or("-"),
                 w.ticket_id,
-                w.meter.ops,
+                meter.ops,
                 limit(w.budget.ops),
-                w.meter.ticks,
+                meter.ticks,
                 limit(w.budget.ticks),
                 w.expires_at_ms,
                 w.last_seen_ms,

@@ -1,29 +1,34 @@
 //! Heartbeat agents for the workers a hosted hive spawns: one thread drives every agent's
-//! sans-IO state machine (`cohesix_worker::HeartbeatAgent`) over its own non-blocking loopback
-//! TCP connection to the Secure9P port, so 1,000 workers cost 1,000 sockets, not 1,000 threads.
+//! sans-IO state machine (`cohesix_worker::HeartbeatAgent`) over an in-memory pipe to the
+//! Secure9P port (`hal_std::LocalLinks`), so 10,000 workers cost neither 10,000 threads nor
+//! 20,000 file descriptors. Agents wait in a timer queue keyed by their next wake-up, and a
+//! pipe with replies is named by the links, so a loop iteration costs O(agents due), not
+//! O(agents).
 
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
-use std::io::{self, Read, Write};
-use std::net::SocketAddr;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hal_std::LocalLinks;
 use manifest::Manifest;
-use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Poll, Token, Waker};
 use secure9p::Limits;
 use worker::{AgentConfig, HeartbeatAgent};
 
 use super::pump_loop::NewWorker;
 use super::HiveStats;
 
-/// The token of the waker that announces new workers.
+/// The token of the waker that announces new workers and replies.
 const WAKE: Token = Token(usize::MAX);
 /// Longest sleep with nothing due, so the stop flag is seen promptly.
 const SLEEP_MAX: Duration = Duration::from_millis(100);
+/// Retry delay for bytes a full pipe did not take.
+const RETRY_MS: u64 = 1;
 
 /// How the hosted agents behave.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,19 +45,18 @@ impl Default for AgentOptions {
     }
 }
 
-enum Conn {
-    None,
-    Connecting { stream: TcpStream, since_ms: u64 },
-    Open { stream: TcpStream, out: Vec<u8> },
-}
-
 struct Slot {
     agent: HeartbeatAgent,
-    conn: Conn,
+    /// The open pipe, if any.
+    pipe: Option<u64>,
+    /// Bytes the pipe did not take yet.
+    out: Vec<u8>,
+    /// This slot's entry in the timer queue.
+    wake_at: Option<u64>,
 }
 
 pub struct AgentHost {
-    addr: SocketAddr,
+    links: LocalLinks,
     options: AgentOptions,
     deadline_ms: u64,
     limits: Limits,
@@ -61,6 +65,10 @@ pub struct AgentHost {
     waker: Arc<Waker>,
     slots: Vec<Option<Slot>>,
     free: Vec<usize>,
+    /// Open pipe -> slot.
+    by_pipe: BTreeMap<u64, usize>,
+    /// `(wake_ms, slot)`, one entry per live agent.
+    timers: BTreeSet<(u64, usize)>,
     stop: Arc<AtomicBool>,
     stats: Arc<HiveStats>,
     boot: Instant,
@@ -68,7 +76,7 @@ pub struct AgentHost {
 
 impl AgentHost {
     pub fn new(
-        addr: SocketAddr,
+        links: LocalLinks,
         options: AgentOptions,
         manifest: &Manifest,
         rx: Receiver<NewWorker>,
@@ -77,8 +85,9 @@ impl AgentHost {
     ) -> io::Result<Self> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
+        links.set_client_waker(Arc::clone(&waker));
         Ok(Self {
-            addr,
+            links,
             options,
             deadline_ms: u64::from(manifest.hive.heartbeat_deadline_ms),
             limits: Limits::from_manifest(manifest),
@@ -87,6 +96,8 @@ impl AgentHost {
             waker,
             slots: Vec::new(),
             free: Vec::new(),
+            by_pipe: BTreeMap::new(),
+            timers: BTreeSet::new(),
             stop,
             stats,
             boot: Instant::now(),
@@ -103,28 +114,39 @@ impl AgentHost {
     }
 
     pub fn run(mut self) {
-        let mut events = Events::with_capacity(1024);
+        let mut events = Events::with_capacity(16);
         let mut timeout = Duration::ZERO;
         while !self.stop.load(Ordering::Relaxed) {
             if self.poll.poll(&mut events, Some(timeout)).is_err() {
-                // Interrupted; the sweep below catches up.
+                // Interrupted; the timers below catch up.
                 events.clear();
             }
             let now = self.now_ms();
             self.admit_new(now);
-            for event in events.iter() {
-                let index = event.token().0;
-                if index != WAKE.0 {
+            for pipe in self.links.take_client_ready() {
+                if let Some(index) = self.by_pipe.get(&pipe).copied() {
                     self.service_io(index, now);
+                    self.drive(index, now);
                 }
             }
-            let next = self.sweep(now);
+            while let Some(&(at, index)) = self.timers.first() {
+                if at > now {
+                    break;
+                }
+                self.timers.pop_first();
+                if let Some(Some(slot)) = self.slots.get_mut(index) {
+                    slot.wake_at = None;
+                }
+                self.drive(index, now);
+            }
+            let next = self.timers.first().map_or(u64::MAX, |(at, _)| *at);
             let wait_ms = next.saturating_sub(self.now_ms());
             timeout = Duration::from_millis(wait_ms).min(SLEEP_MAX);
         }
     }
 
     fn admit_new(&mut self, now: u64) {
+        let mut admitted = Vec::new();
         while let Ok(new) = self.rx.try_recv() {
             let mut hasher = DefaultHasher::new();
             new.id.hash(&mut hasher);
@@ -135,12 +157,24 @@ impl AgentHost {
                 .with_jitter_seed(hasher.finish());
             let slot = Slot {
                 agent: HeartbeatAgent::new(config, now),
-                conn: Conn::None,
+                pipe: None,
+                out: Vec::new(),
+                wake_at: None,
             };
-            match self.free.pop() {
-                Some(index) => self.slots[index] = Some(slot),
-                None => self.slots.push(Some(slot)),
-            }
+            let index = match self.free.pop() {
+                Some(index) => {
+                    self.slots[index] = Some(slot);
+                    index
+                }
+                None => {
+                    self.slots.push(Some(slot));
+                    self.slots.len() - 1
+                }
+            };
+            admitted.push(index);
+        }
+        for index in admitted {
+            self.drive(index, now);
         }
         let running = self.slots.len() - self.free.len();
         self.stats
@@ -148,146 +182,112 @@ impl AgentHost {
             .store(running as u64, Ordering::Relaxed);
     }
 
-    /// Drives every agent's timers and output; returns the earliest time one needs a sweep.
-    fn sweep(&mut self, now: u64) -> u64 {
-        let mut next = now + SLEEP_MAX.as_millis() as u64;
-        for index in 0..self.slots.len() {
-            if let Some(wake) = self.drive(index, now) {
-                next = next.min(wake);
+    /// One agent: connect if it wants to, advance its timers, send what it queued, drop it
+    /// once its authority is gone for good, and queue it for its next wake-up.
+    fn drive(&mut self, index: usize, now: u64) {
+        let Some(Some(slot)) = self.slots.get_mut(index) else {
+            return;
+        };
+        if slot.pipe.is_none() && slot.agent.wants_connect(now) {
+            match self.links.connect(hal::NINEP_PORT) {
+                Ok(pipe) => {
+                    slot.pipe = Some(pipe);
+                    self.by_pipe.insert(pipe, index);
+                    slot.agent.on_connected(now);
+                }
+                Err(_) => slot.agent.on_connect_failed(now),
             }
         }
-        next
-    }
-
-    /// One agent: connect if it wants to, advance its timers, send what it queued, and drop
-    /// it once its authority is gone for good.
-    fn drive(&mut self, index: usize, now: u64) -> Option<u64> {
-        let slot = self.slots.get_mut(index)?.as_mut()?;
-        if matches!(slot.conn, Conn::None) && slot.agent.wants_connect(now) {
-            start_connect(&self.poll, self.addr, index, slot, now);
-        }
-        check_connecting(slot, now);
         let wake = slot.agent.poll(now);
-        flush(slot, now);
-        drop_if_gone(&self.poll, slot);
-        if wake.is_none() {
-            close(&self.poll, slot);
-            self.slots[index] = None;
-            self.free.push(index);
-            self.stats.agents_stopped.fetch_add(1, Ordering::Relaxed);
-            self.stats.agents_running.fetch_sub(1, Ordering::Relaxed);
+        flush(&self.links, slot, now);
+        self.drop_if_gone(index);
+        let Some(Some(slot)) = self.slots.get_mut(index) else {
+            return;
+        };
+        if let Some(old) = slot.wake_at.take() {
+            self.timers.remove(&(old, index));
         }
-        wake
+        match wake {
+            Some(at) => {
+                // A pipe that did not take everything is tried again shortly.
+                let at = if slot.out.is_empty() {
+                    at
+                } else {
+                    at.min(now + RETRY_MS)
+                };
+                let at = at.max(now + 1);
+                slot.wake_at = Some(at);
+                self.timers.insert((at, index));
+            }
+            None => {
+                if let Some(pipe) = slot.pipe.take() {
+                    self.by_pipe.remove(&pipe);
+                    self.links.client_close(pipe);
+                }
+                self.slots[index] = None;
+                self.free.push(index);
+                self.stats.agents_stopped.fetch_add(1, Ordering::Relaxed);
+                self.stats.agents_running.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
     }
 
-    /// Readiness on one agent's socket: finish a connect, read replies, send what is queued.
+    /// Replies (or a hang-up) on one agent's pipe.
     fn service_io(&mut self, index: usize, now: u64) {
         let Some(Some(slot)) = self.slots.get_mut(index) else {
             return;
         };
-        check_connecting(slot, now);
-        if let Conn::Open { stream, .. } = &mut slot.conn {
-            let mut buf = [0u8; 8192];
-            loop {
-                match stream.read(&mut buf) {
-                    Ok(0) => {
-                        slot.agent.on_disconnected(now);
-                        break;
-                    }
-                    Ok(n) => slot.agent.on_bytes(&buf[..n], now),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(_) => {
-                        slot.agent.on_disconnected(now);
-                        break;
-                    }
+        let Some(pipe) = slot.pipe else {
+            return;
+        };
+        let mut buf = [0u8; 8192];
+        loop {
+            match self.links.client_read(pipe, &mut buf) {
+                Ok(0) => {
+                    slot.agent.on_disconnected(now);
+                    break;
+                }
+                Ok(n) => slot.agent.on_bytes(&buf[..n], now),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    slot.agent.on_disconnected(now);
+                    break;
                 }
             }
         }
-        flush(slot, now);
-        drop_if_gone(&self.poll, slot);
     }
-}
 
-/// An open transport the agent no longer wants (cut, revoked, hung up) is closed; a connect
-/// in progress is the connect check's to finish or fail.
-fn drop_if_gone(poll: &Poll, slot: &mut Slot) {
-    if matches!(slot.conn, Conn::Open { .. }) && !slot.agent.is_connected() {
-        close(poll, slot);
-    }
-}
-
-fn start_connect(poll: &Poll, addr: SocketAddr, index: usize, slot: &mut Slot, now: u64) {
-    let Ok(mut stream) = TcpStream::connect(addr) else {
-        slot.agent.on_connect_failed(now);
-        return;
-    };
-    let interest = Interest::READABLE | Interest::WRITABLE;
-    if poll
-        .registry()
-        .register(&mut stream, Token(index), interest)
-        .is_err()
-    {
-        slot.agent.on_connect_failed(now);
-        return;
-    }
-    slot.conn = Conn::Connecting {
-        stream,
-        since_ms: now,
-    };
-}
-
-/// Turns a finished non-blocking connect into an open transport (or a failure).
-fn check_connecting(slot: &mut Slot, now: u64) {
-    let Conn::Connecting { stream, since_ms } = &slot.conn else {
-        return;
-    };
-    let failed = matches!(stream.take_error(), Ok(Some(_)) | Err(_));
-    let established = !failed && stream.peer_addr().is_ok();
-    let too_slow = now.saturating_sub(*since_ms) > slot.agent.connect_timeout_ms();
-    if established {
-        let Conn::Connecting { stream, .. } = std::mem::replace(&mut slot.conn, Conn::None) else {
+    /// An open pipe the agent no longer wants (cut, revoked, hung up) is closed.
+    fn drop_if_gone(&mut self, index: usize) {
+        let Some(Some(slot)) = self.slots.get_mut(index) else {
             return;
         };
-        let _ = stream.set_nodelay(true);
-        slot.conn = Conn::Open {
-            stream,
-            out: Vec::new(),
-        };
-        slot.agent.on_connected(now);
-    } else if failed || too_slow {
-        slot.conn = Conn::None;
-        slot.agent.on_connect_failed(now);
+        if slot.pipe.is_some() && !slot.agent.is_connected() {
+            if let Some(pipe) = slot.pipe.take() {
+                self.by_pipe.remove(&pipe);
+                self.links.client_close(pipe);
+            }
+            slot.out.clear();
+        }
     }
 }
 
-/// Moves the agent's queued bytes to the socket; what the socket does not take waits for the
-/// next writable event.
-fn flush(slot: &mut Slot, now: u64) {
-    let Conn::Open { stream, out } = &mut slot.conn else {
+/// Moves the agent's queued bytes to its pipe; what a full pipe does not take waits.
+fn flush(links: &LocalLinks, slot: &mut Slot, now: u64) {
+    let Some(pipe) = slot.pipe else {
         return;
     };
-    slot.agent.poll_transmit(out);
-    while !out.is_empty() {
-        match stream.write(out) {
+    slot.agent.poll_transmit(&mut slot.out);
+    while !slot.out.is_empty() {
+        match links.client_write(pipe, &slot.out) {
             Ok(n) => {
-                out.drain(..n);
+                slot.out.drain(..n);
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => {
                 slot.agent.on_disconnected(now);
                 return;
             }
         }
-    }
-}
-
-fn close(poll: &Poll, slot: &mut Slot) {
-    match std::mem::replace(&mut slot.conn, Conn::None) {
-        Conn::Connecting { mut stream, .. } | Conn::Open { mut stream, .. } => {
-            let _ = poll.registry().deregister(&mut stream);
-        }
-        Conn::None => {}
     }
 }

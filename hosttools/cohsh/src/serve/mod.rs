@@ -1,7 +1,8 @@
 //! `cohsh serve`: a hosted hive. The unchanged core pump runs on the std HAL (real TCP
 //! sockets, the monotonic clock) in one thread; optionally a second thread runs a heartbeat
-//! agent for every spawned worker, connecting over loopback TCP with the worker's ticket, so
-//! spawned workers come ONLINE exactly as remote ones would.
+//! agent for every spawned worker, attaching with the worker's ticket over an in-memory pipe
+//! to the Secure9P port (no file descriptor per agent), so spawned workers come ONLINE through
+//! the same Secure9P sessions as remote ones would.
 
 mod agents;
 mod provision;
@@ -118,9 +119,11 @@ impl HostedHive {
         let mut threads = Vec::new();
         let spawned = match &config.agents {
             Some(options) => {
+                let links = hal_std::LocalLinks::new();
+                hal = hal.with_local(&links)?;
                 let (tx, rx) = mpsc::channel();
                 let host = agents::AgentHost::new(
-                    ninep_addr,
+                    links,
                     options.clone(),
                     &config.manifest,
                     rx,
@@ -218,8 +221,8 @@ fn with_store(hal: hal_std::StdHal, dir: &std::path::Path) -> io::Result<hal_std
     Ok(hal.with_store(hal_std::StdStore::dir(dir)?))
 }
 
-/// Every agent and every hive connection is a descriptor: 1,000 workers need 2,000. Raise the
-/// soft limit to the hard one; where that fails the hive still runs, with fewer workers.
+/// Every remote client's connection is a descriptor (in-process agents use none). Raise the
+/// soft limit to the hard one; where that fails the hive still runs, with fewer connections.
 fn raise_fd_limit() {
     let _ = rlimit::increase_nofile_limit(u64::MAX);
 }

@@ -95,6 +95,7 @@ impl PumpLoop {
         for id in &restored {
             self.hand_to_agents(&pump, id);
         }
+        let mut handed_seq = pump.hive().registry().next_seq();
         if self.config.serial {
             pump.banner(&mut self.hal);
         }
@@ -103,8 +104,9 @@ impl PumpLoop {
         let mut last_counts = (0, 0, 0);
         while !self.stop.load(Ordering::Relaxed) {
             let turn = pump.turn(&mut self.hal);
+            handed_seq = self.hand_new_workers(&pump, handed_seq);
             pump.drain_events(&mut events);
-            self.handle_events(&pump, &mut events);
+            self.handle_events(&mut events);
             if published.elapsed() >= PUBLISH_EVERY {
                 published = Instant::now();
                 last_counts = self.publish(&pump, last_counts);
@@ -117,7 +119,7 @@ impl PumpLoop {
         }
     }
 
-    fn handle_events(&mut self, pump: &Pump, events: &mut Vec<Event>) {
+    fn handle_events(&mut self, events: &mut Vec<Event>) {
         if events.is_empty() {
             return;
         }
@@ -125,10 +127,7 @@ impl PumpLoop {
         let mut online = 0usize;
         for event in events.drain(..) {
             match &event {
-                Event::WorkerSpawned { id, .. } => {
-                    spawned += 1;
-                    self.hand_to_agents(pump, id);
-                }
+                Event::WorkerSpawned { .. } => spawned += 1,
                 Event::WorkerOnline { .. } => online += 1,
                 other => {
                     if self.config.log_events {
@@ -137,14 +136,25 @@ impl PumpLoop {
                 }
             }
         }
-        if let Some(s) = &self.spawned {
-            if spawned > 0 {
-                let _ = s.waker.wake();
-            }
-        }
         if self.config.log_events && (spawned > 0 || online > 0) {
             eprintln!("hive: spawned={spawned} online={online}");
         }
+    }
+
+    /// Hands every worker spawned since `handed_seq` to the agents; returns the new mark.
+    /// Spawns are found from the registry's id sequence, not from core events, so a burst of
+    /// spawns larger than `hive.events_max` (whose overflow is dropped) strands no worker.
+    fn hand_new_workers(&self, pump: &Pump, handed_seq: u64) -> u64 {
+        let next = pump.hive().registry().next_seq();
+        for seq in handed_seq + 1..=next {
+            self.hand_to_agents(pump, &hive::Registry::id_of_seq(seq));
+        }
+        if next > handed_seq {
+            if let Some(s) = &self.spawned {
+                let _ = s.waker.wake();
+            }
+        }
+        next
     }
 
     fn hand_to_agents(&self, pump: &Pump, id: &str) {
