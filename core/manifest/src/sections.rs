@@ -214,7 +214,7 @@ impl Default for JournalLimits {
     }
 }
 
-/// Defences against hostile clients (docs/interfaces.md §13): what a connection that has not
+/// Defences against hostile clients (docs/interfaces.md §1.4): what a connection that has not
 /// authenticated may hold, how often one source may fail, and where security lines go.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
