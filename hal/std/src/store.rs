@@ -10,6 +10,10 @@
 //! Layout: table `kv` (key -> value); table `records` ((log, absolute index) -> record); table
 //! `logs` (log -> (first kept index, next index)), so indices survive trimming every record.
 
+// The helpers return redb's own (large) error, converted to `StoreError` at the trait
+// boundary; it is built only on a failing write, never on the hot path.
+#![allow(clippy::result_large_err)]
+
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
