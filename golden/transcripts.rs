@@ -83,6 +83,11 @@ fn smoke_pack() {
 }
 
 #[test]
+fn link_faults() {
+    golden("link-faults");
+}
+
+#[test]
 fn another_seed_tells_another_story() {
     let scenario = scenario("budget-revocation");
     let a = run_seed(&scenario, None);

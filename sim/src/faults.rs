@@ -1,8 +1,11 @@
-//! The fault plan, applied by the driver between simulation steps: partitions and heals,
-//! link latency and loss, host crashes and restarts, clock skew.
+//! The fault plan, applied by the driver between simulation steps: partitions and heals
+//! (both ways or one way), clogged links held and released, link latency and loss, host
+//! crashes and restarts, clock skew, and faults of a host's store (full, failing, a write
+//! torn at the next crash).
 
 use crate::scenario::FaultAction;
 use crate::world::World;
+use hal::mem::MemStore;
 use std::time::Duration;
 use turmoil::Sim;
 
@@ -37,8 +40,36 @@ pub fn apply(sim: &mut Sim<'_>, world: &World, action: &FaultAction) {
             fields.push(("rate", format!("{rate}")));
             (hive_of(a), fields)
         }
+        FaultAction::PartitionOneway { a, b } => {
+            sim.partition_oneway(a.as_str(), b.as_str());
+            (hive_of(a), link(a, b))
+        }
+        FaultAction::HealOneway { a, b } => {
+            sim.repair_oneway(a.as_str(), b.as_str());
+            (hive_of(a), link(a, b))
+        }
+        FaultAction::Hold { a, b } => {
+            sim.hold(a.as_str(), b.as_str());
+            (hive_of(a), link(a, b))
+        }
+        FaultAction::Release { a, b } => {
+            sim.release(a.as_str(), b.as_str());
+            (hive_of(a), link(a, b))
+        }
+        FaultAction::StoreFull { host }
+        | FaultAction::StoreIo { host }
+        | FaultAction::StoreTorn { host }
+        | FaultAction::StoreHeal { host } => {
+            if let Some(store) = store_of(world, host) {
+                store_fault(store, action);
+            }
+            (hive_of(host), vec![("host", host.clone())])
+        }
         FaultAction::Crash { host } => {
             sim.crash(host.as_str());
+            if let Some(store) = store_of(world, host) {
+                store.crash();
+            }
             forget_host(world, host);
             (hive_of(host), vec![("host", host.clone())])
         }
@@ -83,6 +114,27 @@ fn forget_host(world: &World, host: &str) {
     if let Some(site) = world.site_by_host(host) {
         world.sites[site].agents.borrow_mut().clear();
     }
+}
+
+/// Applies a store fault. A full disk is a capacity of the bytes in use, so any write that
+/// grows the store is refused while shrinking ones (trims) still succeed.
+fn store_fault(store: &MemStore, action: &FaultAction) {
+    match action {
+        FaultAction::StoreFull { .. } => store.set_capacity(Some(store.used_bytes())),
+        FaultAction::StoreIo { .. } => store.set_failing(true),
+        FaultAction::StoreTorn { .. } => store.tear_at_crash(true),
+        _ => {
+            store.set_capacity(None);
+            store.set_failing(false);
+        }
+    }
+}
+
+fn store_of<'a>(world: &'a World, host: &str) -> Option<&'a MemStore> {
+    if let Some(hive) = world.hive_by_host(host) {
+        return Some(&world.hives[hive].store);
+    }
+    world.site_by_host(host).map(|s| &world.sites[s].store)
 }
 
 fn skew_of<'a>(world: &'a World, host: &str) -> Option<&'a crate::hal::Skew> {

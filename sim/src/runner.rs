@@ -74,6 +74,9 @@ impl Summary {
 #[derive(Debug, Default)]
 struct NetState {
     cut: BTreeSet<(String, String)>,
+    /// Links cut in one direction (either), and links clogged.
+    oneway: BTreeSet<(String, String)>,
+    held: BTreeSet<(String, String)>,
     down: BTreeSet<String>,
     lossy: BTreeSet<(String, String)>,
 }
@@ -95,7 +98,17 @@ impl NetState {
             FaultAction::Restart { host } => drop(self.down.remove(host)),
             FaultAction::Loss { a, b, rate } if *rate > 0.0 => drop(self.lossy.insert(pair(a, b))),
             FaultAction::Loss { a, b, .. } => drop(self.lossy.remove(&pair(a, b))),
-            FaultAction::Latency { .. } | FaultAction::Skew { .. } => {}
+            // A one-way cut or a clog stops the heartbeat's round trip like a cut does.
+            FaultAction::PartitionOneway { a, b } => drop(self.oneway.insert(pair(a, b))),
+            FaultAction::HealOneway { a, b } => drop(self.oneway.remove(&pair(a, b))),
+            FaultAction::Hold { a, b } => drop(self.held.insert(pair(a, b))),
+            FaultAction::Release { a, b } => drop(self.held.remove(&pair(a, b))),
+            FaultAction::Latency { .. }
+            | FaultAction::Skew { .. }
+            | FaultAction::StoreFull { .. }
+            | FaultAction::StoreIo { .. }
+            | FaultAction::StoreTorn { .. }
+            | FaultAction::StoreHeal { .. } => {}
         }
     }
 
@@ -106,6 +119,8 @@ impl NetState {
         !self.down.contains(host)
             && !self.down.contains(&queen)
             && !self.cut.contains(&link)
+            && !self.oneway.contains(&link)
+            && !self.held.contains(&link)
             && !self.lossy.contains(&link)
     }
 }

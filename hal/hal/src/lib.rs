@@ -6,6 +6,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod conformance;
 pub mod mem;
 
 /// A connection handle, unique for the life of the HAL.

@@ -1,155 +1,217 @@
-//! The store of a hosted hive: a directory on disk, or memory.
+//! The store of a hosted hive: a `redb` database (an embedded ACID store) in a file on disk,
+//! or the same database in memory for throwaway hives.
 //!
-//! On disk every key is one file under `kv/` (written to a temporary file and renamed, so a
-//! crash leaves the old or the new value, never half of one), and every log is one file under
-//! `log/` of length-prefixed records appended in one write each.
+//! Why a database rather than files of our own: every write here is one transaction, made
+//! durable (fsync) before it returns and checksummed, so a crash leaves each key and each log
+//! exactly as the last acknowledged write left it — a torn write is rolled back when the file
+//! is opened again, never read as a record. The semantics are those of `hal::mem::MemStore`,
+//! checked by the shared `hal::conformance` tests.
+//!
+//! Layout: table `kv` (key -> value); table `records` ((log, absolute index) -> record); table
+//! `logs` (log -> (first kept index, next index)), so indices survive trimming every record.
 
-use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+// The helpers return redb's own (large) error, converted to `StoreError` at the trait
+// boundary; it is built only on a failing write, never on the hot path.
+#![allow(clippy::result_large_err)]
+
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use hal::{Store, StoreError};
+use redb::{Database, ReadableTable, TableDefinition};
 
-pub enum StdStore {
-    Memory {
-        kv: BTreeMap<String, Vec<u8>>,
-        logs: BTreeMap<String, Vec<Vec<u8>>>,
-    },
-    Dir(PathBuf),
+const KV: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+const RECORDS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("records");
+const LOGS: TableDefinition<&str, (u64, u64)> = TableDefinition::new("logs");
+
+/// The database file inside a store directory.
+pub const STORE_FILE: &str = "cohesix.redb";
+
+pub struct StdStore {
+    db: Database,
+    path: Option<PathBuf>,
 }
 
 impl StdStore {
+    /// A store in memory: gone when the process exits.
     pub fn memory() -> Self {
-        StdStore::Memory {
-            kv: BTreeMap::new(),
-            logs: BTreeMap::new(),
-        }
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            // Creating an empty database in memory fails only if allocation does.
+            .expect("an in-memory database opens");
+        Self { db, path: None }
     }
 
-    /// A store in `dir`, created if missing.
+    /// The store in `dir` (the file `cohesix.redb`), created owner-only if missing. Fails if
+    /// another process has it open: two hives on one store would each believe their journal.
     pub fn dir(dir: impl Into<PathBuf>) -> io::Result<Self> {
         let dir = dir.into();
-        fs::create_dir_all(dir.join("kv"))?;
-        fs::create_dir_all(dir.join("log"))?;
-        Ok(StdStore::Dir(dir))
+        create_private_dir(&dir)?;
+        let path = dir.join(STORE_FILE);
+        let db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("{} is in use by another process", path.display()),
+            ),
+            other => io::Error::other(format!("opening {}: {other}", path.display())),
+        })?;
+        Ok(Self {
+            db,
+            path: Some(path),
+        })
     }
 
-    /// The records of a log, oldest first (for tools and tests).
+    /// A store over any `redb` backend (tests use one that fails mid-write, as a crash does).
+    #[cfg(test)]
+    fn over(backend: impl redb::StorageBackend) -> Result<Self, redb::DatabaseError> {
+        let db = Database::builder().create_with_backend(backend)?;
+        Ok(Self { db, path: None })
+    }
+
+    /// The database file, or `None` for a memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The kept records of a log, oldest first (for tools and tests).
     pub fn log(&self, name: &str) -> Vec<Vec<u8>> {
-        match self {
-            StdStore::Memory { logs, .. } => logs.get(name).cloned().unwrap_or_default(),
-            StdStore::Dir(dir) => {
-                read_log(&dir.join("log").join(file_name(name))).unwrap_or_default()
+        let mut out = Vec::new();
+        let mut next = 0;
+        loop {
+            let before = out.len();
+            match self.store_read(name, next, 1024, &mut out) {
+                Ok(after) if out.len() > before => next = after,
+                _ => return out,
             }
         }
     }
-}
 
-/// A key as a file name: `[A-Za-z0-9._-]` kept, everything else `%XX`, so no key can reach
-/// outside the store's directory.
-fn file_name(key: &str) -> String {
-    let mut name = String::with_capacity(key.len());
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_') || (b == b'.' && !name.is_empty())
+    fn append(&self, log: &str, record: &[u8]) -> Result<(), redb::Error> {
+        let txn = self.db.begin_write()?;
         {
-            name.push(char::from(b));
-        } else {
-            name.push_str(&format!("%{b:02X}"));
+            let mut logs = txn.open_table(LOGS)?;
+            let (first, next) = logs.get(log)?.map_or((0, 0), |b| b.value());
+            txn.open_table(RECORDS)?.insert((log, next), record)?;
+            logs.insert(log, (first, next + 1))?;
         }
+        txn.commit()?;
+        Ok(())
     }
-    if name.is_empty() {
-        name.push('%');
+
+    fn read(
+        &self,
+        log: &str,
+        from: u64,
+        max: usize,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<u64, redb::Error> {
+        let txn = self.db.begin_read()?;
+        let logs = match txn.open_table(LOGS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(from),
+            Err(e) => return Err(e.into()),
+        };
+        let Some((first, next)) = logs.get(log)?.map(|b| b.value()) else {
+            return Ok(from);
+        };
+        let start = from.max(first);
+        if start >= next || max == 0 {
+            return Ok(start);
+        }
+        let records = txn.open_table(RECORDS)?;
+        let before = out.len();
+        for entry in records.range((log, start)..(log, next))?.take(max) {
+            out.push(entry?.1.value().to_vec());
+        }
+        Ok(start + (out.len() - before) as u64)
     }
-    name
+
+    fn trim(&self, log: &str, before: u64) -> Result<(), redb::Error> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut logs = txn.open_table(LOGS)?;
+            let Some((first, next)) = logs.get(log)?.map(|b| b.value()) else {
+                return Ok(()); // dropping the transaction changes nothing
+            };
+            let upto = before.min(next);
+            if upto <= first {
+                return Ok(());
+            }
+            let mut records = txn.open_table(RECORDS)?;
+            for index in first..upto {
+                records.remove((log, index))?;
+            }
+            logs.insert(log, (upto, next))?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn put(&self, key: &str, value: &[u8]) -> Result<(), redb::Error> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(KV)?.insert(key, value)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    fn get(&self, key: &str, out: &mut Vec<u8>) -> Result<Option<usize>, redb::Error> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(KV) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let Some(value) = table.get(key)? else {
+            return Ok(None);
+        };
+        out.clear();
+        out.extend_from_slice(value.value());
+        Ok(Some(out.len()))
+    }
 }
 
-fn io_error(e: io::Error) -> StoreError {
-    match e.kind() {
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => StoreError::Full,
+/// Creates `dir` (and missing parents) readable by its owner only: the journal holds every
+/// authority decision of the hive.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// A database error as the HAL names it: out of space is `Full`, anything else `Io`.
+fn store_error(e: redb::Error) -> StoreError {
+    match e {
+        redb::Error::Io(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+            ) =>
+        {
+            StoreError::Full
+        }
         _ => StoreError::Io,
     }
 }
 
-fn put_file(dir: &Path, key: &str, value: &[u8]) -> io::Result<()> {
-    let path = dir.join("kv").join(file_name(key));
-    // `~` never appears in an escaped key, so the temporary name collides with no key.
-    let mut tmp = path.clone().into_os_string();
-    tmp.push("~");
-    let tmp = PathBuf::from(tmp);
-    let mut file = File::create(&tmp)?;
-    file.write_all(value)?;
-    file.sync_data()?;
-    fs::rename(&tmp, &path)
-}
-
-fn append_file(dir: &Path, log: &str, record: &[u8]) -> io::Result<()> {
-    let len = u32::try_from(record.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "record over 4 GiB"))?;
-    let mut framed = Vec::with_capacity(record.len() + 4);
-    framed.extend_from_slice(&len.to_le_bytes());
-    framed.extend_from_slice(record);
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("log").join(file_name(log)))?;
-    file.write_all(&framed)?;
-    file.sync_data()
-}
-
-fn read_log(path: &Path) -> io::Result<Vec<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    File::open(path)?.read_to_end(&mut bytes)?;
-    let mut records = Vec::new();
-    let mut rest = bytes.as_slice();
-    while let Some((len, tail)) = rest.split_first_chunk::<4>() {
-        let len = u32::from_le_bytes(*len) as usize;
-        // A torn final record (a crash mid-append) is dropped, never misread.
-        let Some(record) = tail.get(..len) else { break };
-        records.push(record.to_vec());
-        rest = &tail[len..];
-    }
-    Ok(records)
-}
-
 impl Store for StdStore {
     fn store_get(&self, key: &str, out: &mut Vec<u8>) -> Option<usize> {
-        match self {
-            StdStore::Memory { kv, .. } => {
-                let value = kv.get(key)?;
-                out.clear();
-                out.extend_from_slice(value);
-                Some(value.len())
-            }
-            StdStore::Dir(dir) => {
-                let value = fs::read(dir.join("kv").join(file_name(key))).ok()?;
-                out.clear();
-                out.extend_from_slice(&value);
-                Some(value.len())
-            }
-        }
+        // The trait has no error for reads of keys: an unreadable value reads as absent, and
+        // the caller's next write reports the failing medium.
+        self.get(key, out).ok().flatten()
     }
 
     fn store_put(&mut self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        match self {
-            StdStore::Memory { kv, .. } => {
-                kv.insert(key.to_string(), value.to_vec());
-                Ok(())
-            }
-            StdStore::Dir(dir) => put_file(dir, key, value).map_err(io_error),
-        }
+        self.put(key, value).map_err(store_error)
     }
 
     fn store_append(&mut self, log: &str, record: &[u8]) -> Result<(), StoreError> {
-        match self {
-            StdStore::Memory { logs, .. } => {
-                logs.entry(log.to_string())
-                    .or_default()
-                    .push(record.to_vec());
-                Ok(())
-            }
-            StdStore::Dir(dir) => append_file(dir, log, record).map_err(io_error),
-        }
+        self.append(log, record).map_err(store_error)
     }
 
     fn store_read(
@@ -159,18 +221,16 @@ impl Store for StdStore {
         max: usize,
         out: &mut Vec<Vec<u8>>,
     ) -> Result<u64, StoreError> {
-        let records = self.log(log);
-        let start = usize::try_from(from)
-            .unwrap_or(usize::MAX)
-            .min(records.len());
         let before = out.len();
-        out.extend(records.into_iter().skip(start).take(max));
-        Ok(start as u64 + (out.len() - before) as u64)
+        self.read(log, from, max, out).map_err(|e| {
+            // A failed read adds nothing, not half a page.
+            out.truncate(before);
+            store_error(e)
+        })
     }
 
-    fn store_trim(&mut self, _log: &str, _before: u64) -> Result<(), StoreError> {
-        // Trimming is an optimisation the directory format does not offer: records stay.
-        Ok(())
+    fn store_trim(&mut self, log: &str, before: u64) -> Result<(), StoreError> {
+        self.trim(log, before).map_err(store_error)
     }
 }
 
@@ -178,36 +238,63 @@ impl Store for StdStore {
 mod tests {
     use super::*;
 
-    fn exercise(store: &mut StdStore) {
-        let mut out = Vec::new();
-        assert_eq!(store.store_get("a/b", &mut out), None);
-        store.store_put("a/b", b"one").unwrap();
-        store.store_put("a/b", b"two").unwrap();
-        assert_eq!(store.store_get("a/b", &mut out), Some(3));
-        assert_eq!(out, b"two");
-        store.store_append("spool", b"r1").unwrap();
-        store.store_append("spool", b"").unwrap();
-        store.store_append("spool", b"r3").unwrap();
-        assert_eq!(store.log("spool"), [b"r1".to_vec(), vec![], b"r3".to_vec()]);
+    #[test]
+    fn memory_store_conforms() {
+        hal::conformance::all(StdStore::memory);
     }
 
     #[test]
-    fn memory_and_directory_stores_agree() {
-        exercise(&mut StdStore::memory());
+    fn disk_store_conforms() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = StdStore::dir(dir.path()).unwrap();
-        exercise(&mut store);
-        // Reopening sees the same contents.
+        let mut n = 0;
+        hal::conformance::all(|| {
+            n += 1;
+            StdStore::dir(dir.path().join(n.to_string())).unwrap()
+        });
+    }
+
+    #[test]
+    fn reopening_sees_every_acknowledged_write() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut store = StdStore::dir(dir.path()).unwrap();
+            store.store_put("a/b", b"two").unwrap();
+            for i in 0u8..5 {
+                store.store_append("journal", &[i]).unwrap();
+            }
+            store.store_trim("journal", 2).unwrap();
+        }
         let again = StdStore::dir(dir.path()).unwrap();
         let mut out = Vec::new();
         assert_eq!(again.store_get("a/b", &mut out), Some(3));
-        assert_eq!(again.log("spool").len(), 3);
+        assert_eq!(again.log("journal"), [vec![2], vec![3], vec![4]]);
+        let mut page = Vec::new();
+        assert_eq!(again.store_read("journal", 0, 8, &mut page).unwrap(), 5);
     }
 
     #[test]
-    fn keys_cannot_escape_the_directory() {
-        assert_eq!(file_name("../etc/passwd"), "%2E.%2Fetc%2Fpasswd");
-        assert_eq!(file_name(""), "%");
-        assert_eq!(file_name("cas.chunk-1"), "cas.chunk-1");
+    fn one_store_one_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = StdStore::dir(dir.path()).unwrap();
+        let err = StdStore::dir(dir.path())
+            .err()
+            .expect("a second open is refused");
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_store_directory_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/store");
+        let store = StdStore::dir(&path).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        assert_eq!(store.path(), Some(path.join(STORE_FILE).as_path()));
     }
 }
+
+#[cfg(test)]
+#[path = "store_crash.rs"]
+mod crash;

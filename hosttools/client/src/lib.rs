@@ -9,6 +9,7 @@ pub mod options;
 pub mod pool;
 pub mod reply;
 pub mod retry;
+pub mod secret;
 
 pub use console::ConsoleClient;
 pub use error::{ClientError, Refusal};

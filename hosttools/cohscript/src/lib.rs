@@ -3,6 +3,7 @@
 //! through this crate, so one regression pack means the same thing on every transport.
 
 mod command;
+mod redact;
 mod reply;
 mod script;
 
@@ -10,5 +11,6 @@ pub use command::{
     parse_command, retire_key_json, revoke_json, Command, Op, ParseError, LIFECYCLE_VERBS,
     QUEEN_CTL,
 };
+pub use redact::{redact, REDACTED};
 pub use reply::{parse_reply, status_line, Reply};
 pub use script::{check, parse_script, ScriptError, Step, WAIT_MAX_MS};

@@ -63,14 +63,19 @@ pub struct ConnArgs {
     /// Role to attach as.
     #[arg(long, default_value = "queen")]
     pub role: String,
-    /// Ticket text (default: $COHSH_TICKET, or the queen ticket in the state directory).
+    /// Ticket text. Other users can read a command line: prefer --ticket-file or
+    /// $COHSH_TICKET (default: $COHSH_TICKET or $COHESIX_TICKET, or the queen ticket in the
+    /// state directory).
     #[arg(long)]
     pub ticket: Option<String>,
+    /// A file holding the ticket (owner-only: a file open to group or others is refused).
     #[arg(long, conflicts_with = "ticket")]
     pub ticket_file: Option<PathBuf>,
-    /// Console token (default: $COHSH_TOKEN, or the token in the state directory).
+    /// Console token. Other users can read a command line: prefer --token-file or
+    /// $COHSH_TOKEN (default: $COHSH_TOKEN, or the token in the state directory).
     #[arg(long)]
     pub token: Option<String>,
+    /// A file holding the console token (owner-only).
     #[arg(long, conflicts_with = "token")]
     pub token_file: Option<PathBuf>,
     /// Where `cohsh serve` keeps its token and queen ticket.
@@ -144,12 +149,21 @@ impl ConnArgs {
         let ticket = match (&self.ticket, &self.ticket_file) {
             (Some(t), _) => Some(t.clone()),
             (None, Some(path)) => Some(creds::read_line(path)?),
-            (None, None) => std::env::var("COHSH_TICKET").ok().or_else(|| {
-                (self.role == "queen")
-                    .then(|| creds::read_line(&state.join(QUEEN_TICKET_FILE)).ok())
-                    .flatten()
-            }),
+            (None, None) => std::env::var("COHSH_TICKET")
+                .or_else(|_| std::env::var("COHESIX_TICKET"))
+                .ok()
+                .or_else(|| {
+                    (self.role == "queen")
+                        .then(|| creds::read_line(&state.join(QUEEN_TICKET_FILE)).ok())
+                        .flatten()
+                }),
         };
+        if self.ticket.is_some() || self.token.is_some() {
+            eprintln!(
+                "cohsh: note: secrets on the command line are visible to other users of this \
+                 machine; prefer --ticket-file/--token-file or $COHSH_TICKET/$COHSH_TOKEN"
+            );
+        }
         let reply = Duration::from_millis(self.timeout_ms.max(1));
         let (host, port) = self.endpoint(&state);
         Ok(Target {

@@ -1,15 +1,18 @@
 //! Provisioned secrets on the host: the console token, the hive key file and tickets, kept as
-//! owner-only files in a state directory. Nothing here is ever built in.
+//! owner-only files in a 0700 state directory. Nothing here is ever built in. Secret files are
+//! written and read as ssh treats private keys (`client::secret`): written atomically and
+//! owner-only, never through a link; a symlinked file or one open to group or others is
+//! refused with the fix.
 //!
 //! Key file format: one key per line, `<key_id>:<64 hex digits>` (or just the hex digits for
 //! key id 1); blank lines and `#` comments are ignored. The first key listed mints.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use client::secret;
 use ticket::Keyring;
 
 /// File names inside a state directory.
@@ -84,9 +87,8 @@ pub fn hive_id_in(dir: &Path) -> Result<u64> {
             .with_context(|| format!("{} is not a hive id", path.display()));
     }
     let id = u64::from_le_bytes(random_bytes::<8>()?);
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    fs::write(&path, format!("{id:016x}\n"))
-        .with_context(|| format!("writing {}", path.display()))?;
+    ensure_state_dir(dir)?;
+    write_secret(&path, &format!("{id:016x}"))?;
     Ok(id)
 }
 
@@ -95,29 +97,27 @@ pub fn random_ticket_id() -> Result<u64> {
     Ok(OPERATOR_TICKET_ID_BASE | (u64::from_le_bytes(bytes) & 0xFF_FFFF_FFFF))
 }
 
-/// Writes a secret readable by its owner only.
-pub fn write_secret(path: &Path, contents: &str) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+/// Creates the state directory 0700, or tightens a looser one, saying so on stderr.
+pub fn ensure_state_dir(dir: &Path) -> Result<()> {
+    if let Some(note) = secret::ensure_private_dir(dir)? {
+        eprintln!("cohsh: {note}");
     }
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    file.write_all(b"\n")?;
     Ok(())
 }
 
-/// The first line of a file, trimmed (tokens and tickets).
+/// Writes a secret readable by its owner only: a temporary file opened `O_EXCL|O_NOFOLLOW`,
+/// mode 0600, synced, then renamed over `path`.
+pub fn write_secret(path: &Path, contents: &str) -> Result<()> {
+    let mut text = String::with_capacity(contents.len() + 1);
+    text.push_str(contents);
+    text.push('\n');
+    Ok(secret::write_secret(path, text.as_bytes())?)
+}
+
+/// The first line of a secret file, trimmed (tokens and tickets). A symlink or a file open
+/// to group or others is refused.
 pub fn read_line(path: &Path) -> Result<String> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = secret::read_secret(path)?;
     let line = text.lines().map(str::trim).find(|l| !l.is_empty());
     match line {
         Some(line) => Ok(line.to_string()),
@@ -204,9 +204,9 @@ pub fn parse_keyring(text: &str) -> Result<Keyring> {
     }
 }
 
-/// Reads and parses a key file.
+/// Reads and parses a key file (refused if it is a symlink or open to group or others).
 pub fn read_keyring(path: &Path) -> Result<Keyring> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = secret::read_secret(path)?;
     parse_keyring(&text).with_context(|| format!("in {}", path.display()))
 }
 
@@ -247,5 +247,38 @@ mod tests {
         assert!(read_attach_env(&dir.path().join("none")).is_empty());
         let id = random_ticket_id().unwrap();
         assert!(id >= OPERATOR_TICKET_ID_BASE);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn loose_or_linked_secrets_are_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join(KEY_FILE);
+        fs::write(&key, generate_key_file().unwrap()).unwrap();
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = format!("{:#}", read_keyring(&key).unwrap_err());
+        assert!(err.contains("chmod 600") && err.contains(KEY_FILE), "{err}");
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(read_keyring(&key).is_ok());
+        let link = dir.path().join(TOKEN_FILE);
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        let err = format!("{:#}", read_line(&link).unwrap_err());
+        assert!(err.contains("symbolic link"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_directory_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        fs::create_dir(&state).unwrap();
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
+        let id = hive_id_in(&state).unwrap();
+        assert_eq!(hive_id_in(&state).unwrap(), id);
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&state), 0o700);
+        assert_eq!(mode(&state.join(HIVE_ID_FILE)), 0o600);
     }
 }

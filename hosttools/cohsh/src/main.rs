@@ -83,8 +83,11 @@ fn run_commands<W: std::io::Write>(
     printer: &mut Printer<W>,
 ) -> anyhow::Result<ExitCode> {
     let mut refused = false;
-    for text in commands {
-        let command = cohscript::parse_command(text).map_err(|e| anyhow::anyhow!("{text}: {e}"))?;
+    for raw in commands {
+        // Replies and errors name the command without its ticket.
+        let shown = cohscript::redact(raw);
+        let text = shown.as_str();
+        let command = cohscript::parse_command(raw).map_err(|e| anyhow::anyhow!("{text}: {e}"))?;
         match session.run(&command) {
             Ok(response) => {
                 refused |= !response.ok();

@@ -1,6 +1,7 @@
 //! Running `.coh` regression scripts: each command's reply is printed, each `EXPECT` checked
 //! against the reply of the command above it, `WAIT` sleeps. Every failed expectation is
-//! reported with its line; the run goes on so one report shows them all.
+//! reported with its line; the run goes on so one report shows them all. A ticket on an
+//! `attach` line is never echoed: it is shown as `<ticket>`.
 
 use std::io::Write;
 use std::thread;
@@ -61,7 +62,9 @@ pub fn run_script<W: Write>(
                 text,
             } => {
                 report.commands += 1;
-                last = run_one(session, *line, command, text, printer, &mut report);
+                // What is echoed, printed and reported never carries a ticket.
+                let shown = cohscript::redact(text);
+                last = run_one(session, *line, command, &shown, printer, &mut report);
             }
             Step::Wait { ms, .. } => thread::sleep(Duration::from_millis(*ms)),
             Step::ExpectOk { line } | Step::ExpectErr { line, .. } => {

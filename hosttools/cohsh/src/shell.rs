@@ -117,7 +117,8 @@ pub fn interactive<W: Write>(
         if text.is_empty() {
             continue;
         }
-        let _ = editor.add_history_entry(text);
+        // The history file outlives the session: it never keeps a ticket.
+        let _ = editor.add_history_entry(cohscript::redact(text));
         let command = match parse_command(text) {
             Ok(command) => command,
             Err(e) => {
@@ -126,7 +127,8 @@ pub fn interactive<W: Write>(
             }
         };
         let mut session = session.borrow_mut();
-        let done = execute(&mut session, &command, text, printer, &interrupted);
+        let shown = cohscript::redact(text);
+        let done = execute(&mut session, &command, &shown, printer, &interrupted);
         printer.flush();
         if done || !session.is_usable() {
             if !matches!(command, Command::Quit) {
@@ -137,7 +139,7 @@ pub fn interactive<W: Write>(
     }
     if let Some(path) = &history {
         if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+            let _ = client::secret::ensure_private_dir(dir);
         }
         let _ = editor.save_history(path);
     }

@@ -142,6 +142,7 @@ fn minted_tickets_attach_and_forged_ones_do_not() {
 
     let other = dir.path().join("other.key");
     std::fs::write(&other, format!("1:{}\n", "11".repeat(32))).unwrap();
+    owner_only(&other);
     let (_, forged) = run(&[
         "mint",
         "--key-file",
@@ -155,4 +156,104 @@ fn minted_tickets_attach_and_forged_ones_do_not() {
     );
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("reason=policy"), "{out}");
+}
+
+/// Makes a file written by a test owner-only, as a provisioned secret is.
+fn owner_only(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn secrets_are_owner_only_and_loose_ones_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    drop(serve(&state));
+    assert_eq!(mode(&state), 0o700);
+    for file in [
+        "console.token",
+        "hive.key",
+        "queen.ticket",
+        "hive.id",
+        "attach.env",
+    ] {
+        assert_eq!(mode(&state.join(file)), 0o600, "{file}");
+    }
+    let key = state.join("hive.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let state_arg = state.to_str().unwrap();
+    let args = [
+        "serve",
+        "--state-dir",
+        state_arg,
+        "--console-port",
+        "0",
+        "--ninep-port",
+        "0",
+    ];
+    let (code, out) = run(&args);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("hive.key") && out.contains("chmod 600"),
+        "{out}"
+    );
+}
+
+#[test]
+fn tickets_are_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let hive = serve(dir.path());
+    let ticket = std::fs::read_to_string(dir.path().join("queen.ticket")).unwrap();
+    let ticket = ticket.trim();
+    let port = hive.console_port.to_string();
+    let attach = format!("attach queen {ticket}");
+    let (_, out) = cohsh(dir.path(), &["--port", &port, "-c", &attach]);
+    assert!(!out.contains(ticket), "{out}");
+    let script = dir.path().join("attach.coh");
+    std::fs::write(&script, format!("{attach}\nping\nEXPECT OK\n")).unwrap();
+    let (code, out) = cohsh(dir.path(), &["--port", &port, script.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains(ticket), "{out}");
+    assert!(out.contains("attach queen <ticket>"), "{out}");
+}
+
+#[test]
+fn a_restarted_hosted_hive_has_its_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let hive = serve(dir.path());
+    let port = hive.console_port.to_string();
+    let (code, out) = cohsh(
+        dir.path(),
+        &["--port", &port, "-c", "spawn heartbeat count=2"],
+    );
+    assert_eq!(code, 0, "{out}");
+    drop(hive);
+    assert!(dir.path().join("store/cohesix.redb").exists());
+    let hive = serve(dir.path());
+    let port = hive.console_port.to_string();
+    let (code, out) = cohsh(dir.path(), &["--port", &port, "-c", "ls /shard"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, log) = cohsh(dir.path(), &["--port", &port, "-c", "log"]);
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("ev=restore"),
+        "the restarted queen replayed its journal: {log}"
+    );
+    assert!(
+        log.contains("spawn"),
+        "audit lines from before the restart: {log}"
+    );
 }

@@ -1,5 +1,7 @@
 //! Finding the queen ticket to attach with, the same way `cohsh` does: a flag, a file, the
-//! environment, then the state directory where `cohsh serve` writes `queen.ticket`.
+//! environment, then the state directory where `cohsh serve` writes `queen.ticket`. Ticket
+//! files are read as `cohsh` reads them (`client::secret`): a symlink, or a file open to
+//! group or others, is refused with the fix.
 
 use std::path::{Path, PathBuf};
 
@@ -43,8 +45,7 @@ pub fn find_ticket(
         return Ok(found(t, String::from("--ticket")));
     }
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("reading ticket file {}: {e}", path.display()))?;
+        let text = client::secret::read_secret(path).map_err(|e| format!("ticket file: {e}"))?;
         return Ok(found(first_line(&text), path.display().to_string()));
     }
     for var in ["COHESIX_TICKET", "COHSH_TICKET"] {
@@ -53,10 +54,12 @@ pub fn find_ticket(
         }
     }
     let path = state_dir.join(QUEEN_TICKET_FILE);
-    match std::fs::read_to_string(&path) {
+    match client::secret::read_secret(&path) {
         Ok(text) if !first_line(&text).is_empty() => {
             Ok(found(first_line(&text), path.display().to_string()))
         }
+        // A file that is there but refused says why, not that there is none.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(e.to_string()),
         _ => Err(format!(
             "no queen ticket: pass --ticket or --ticket-file, set COHESIX_TICKET, or start \
              `cohsh serve` so that {} exists",
@@ -86,7 +89,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let none = |_: &str| None;
         assert!(find_ticket(None, None, &none, &dir).is_err());
-        std::fs::write(dir.join(QUEEN_TICKET_FILE), "state-ticket\n").unwrap();
+        let write = |path: &Path, text: &str| client::secret::write_secret(path, text.as_bytes());
+        write(&dir.join(QUEEN_TICKET_FILE), "state-ticket\n").unwrap();
         assert_eq!(
             find_ticket(None, None, &none, &dir).unwrap().ticket,
             "state-ticket"
@@ -97,7 +101,7 @@ mod tests {
             "env-ticket"
         );
         let file = dir.join("t");
-        std::fs::write(&file, " file-ticket \nrest").unwrap();
+        write(&file, " file-ticket \nrest").unwrap();
         let got = find_ticket(None, Some(&file), &env, &dir).unwrap();
         assert_eq!(got.ticket, "file-ticket");
         assert_eq!(
@@ -106,6 +110,18 @@ mod tests {
                 .ticket,
             "flag"
         );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let loose = std::fs::Permissions::from_mode(0o644);
+            std::fs::set_permissions(&file, loose).unwrap();
+            let err = find_ticket(None, Some(&file), &env, &dir).unwrap_err();
+            assert!(err.contains("chmod 600"), "{err}");
+            let link = dir.join("link");
+            std::os::unix::fs::symlink(dir.join(QUEEN_TICKET_FILE), &link).unwrap();
+            let err = find_ticket(None, Some(&link), &env, &dir).unwrap_err();
+            assert!(err.contains("symbolic link"), "{err}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(subject_of("not-a-ticket"), "operator");
     }

@@ -124,6 +124,15 @@ impl Invariants {
                     }
                     check_pump(world, hive, pump, memory, &mut found);
                 }
+                for detail in super::store::store_intact(&cell.store) {
+                    found.push(("store-intact", detail));
+                }
+                for site in world.sites_of(hive) {
+                    let label = &world.sites[site].label;
+                    for detail in super::store::store_intact(&world.sites[site].store) {
+                        found.push(("store-intact", format!("site {label}: {detail}")));
+                    }
+                }
                 revoked_agents(world, hive, memory, grace_us, &mut found);
                 cut_agents(world, hive, memory, &mut found);
                 isolation(world, hive, &mut found);

@@ -2,5 +2,6 @@
 
 pub mod checkpoint;
 pub mod invariants;
+pub mod store;
 
 pub use invariants::{Invariants, Violation};

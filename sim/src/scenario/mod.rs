@@ -161,6 +161,39 @@ pub enum FaultAction {
         offset_ms: i64,
         drift_ppm: i64,
     },
+    /// Messages from `a` to `b` are dropped; `b` to `a` still flow.
+    PartitionOneway {
+        a: String,
+        b: String,
+    },
+    HealOneway {
+        a: String,
+        b: String,
+    },
+    /// The link `a`-`b` is clogged: messages wait, undelivered, until `Release`.
+    Hold {
+        a: String,
+        b: String,
+    },
+    Release {
+        a: String,
+        b: String,
+    },
+    /// The host's store refuses every growing write with `Full` until `StoreHeal`.
+    StoreFull {
+        host: String,
+    },
+    /// The host's store fails every write with `Io` until `StoreHeal`.
+    StoreIo {
+        host: String,
+    },
+    /// The host's next crash tears the write in flight on its store.
+    StoreTorn {
+        host: String,
+    },
+    StoreHeal {
+        host: String,
+    },
 }
 
 impl FaultAction {
@@ -173,6 +206,14 @@ impl FaultAction {
             FaultAction::Latency { .. } => "latency",
             FaultAction::Loss { .. } => "loss",
             FaultAction::Skew { .. } => "skew",
+            FaultAction::PartitionOneway { .. } => "partition-oneway",
+            FaultAction::HealOneway { .. } => "heal-oneway",
+            FaultAction::Hold { .. } => "hold",
+            FaultAction::Release { .. } => "release",
+            FaultAction::StoreFull { .. } => "store-full",
+            FaultAction::StoreIo { .. } => "store-io",
+            FaultAction::StoreTorn { .. } => "store-torn",
+            FaultAction::StoreHeal { .. } => "store-heal",
         }
     }
 
@@ -186,13 +227,25 @@ impl FaultAction {
             FaultAction::Latency { .. } => "fault.latency",
             FaultAction::Loss { .. } => "fault.loss",
             FaultAction::Skew { .. } => "fault.skew",
+            FaultAction::PartitionOneway { .. } => "fault.partition-oneway",
+            FaultAction::HealOneway { .. } => "fault.heal-oneway",
+            FaultAction::Hold { .. } => "fault.hold",
+            FaultAction::Release { .. } => "fault.release",
+            FaultAction::StoreFull { .. } => "fault.store-full",
+            FaultAction::StoreIo { .. } => "fault.store-io",
+            FaultAction::StoreTorn { .. } => "fault.store-torn",
+            FaultAction::StoreHeal { .. } => "fault.store-heal",
         }
     }
 
     /// Faults that end a disturbance: liveness is measured from the last of these.
     pub fn heals(&self) -> bool {
         match self {
-            FaultAction::Heal { .. } | FaultAction::Restart { .. } => true,
+            FaultAction::Heal { .. }
+            | FaultAction::Restart { .. }
+            | FaultAction::HealOneway { .. }
+            | FaultAction::Release { .. }
+            | FaultAction::StoreHeal { .. } => true,
             FaultAction::Latency { ms, .. } => *ms == 0,
             FaultAction::Loss { rate, .. } => *rate == 0.0,
             _ => false,

@@ -446,14 +446,41 @@ fn action(ctx: &Ctx<'_>, raw: &RawFault, hives: &[HiveSpec]) -> Result<FaultActi
             link(ctx, raw, hives).map(|(a, b)| FaultAction::Loss { a, b, rate: value })?
         }
         "skew" => skew(ctx, raw, hives)?,
+        "partition-oneway" => {
+            link(ctx, raw, hives).map(|(a, b)| FaultAction::PartitionOneway { a, b })?
+        }
+        "heal-oneway" => link(ctx, raw, hives).map(|(a, b)| FaultAction::HealOneway { a, b })?,
+        "hold" => link(ctx, raw, hives).map(|(a, b)| FaultAction::Hold { a, b })?,
+        "release" => link(ctx, raw, hives).map(|(a, b)| FaultAction::Release { a, b })?,
+        "store-full" | "store-io" | "store-torn" | "store-heal" => store_fault(ctx, raw, hives)?,
         other => {
-            let kinds = "partition, heal, crash, restart, latency, loss, skew";
+            let kinds = "partition, heal, partition-oneway, heal-oneway, hold, release, crash, \
+                         restart, latency, loss, skew, store-full, store-io, store-torn, store-heal";
             return Err(ctx.err(
                 raw.kind.span(),
                 "kind",
                 format!("unknown fault `{other}` ({kinds})"),
             ));
         }
+    })
+}
+
+/// A fault of a host's store: only queens and sites have one.
+fn store_fault(
+    ctx: &Ctx<'_>,
+    raw: &RawFault,
+    hives: &[HiveSpec],
+) -> Result<FaultAction, ScenarioError> {
+    let host = host(ctx, raw, hives, "host", &raw.host)?;
+    if hives.iter().any(|h| host == h.operator_host()) {
+        let msg = "an operator host has no store (queens and sites do)";
+        return Err(ctx.err(raw.kind.span(), "host", msg));
+    }
+    Ok(match raw.kind.get_ref().as_str() {
+        "store-full" => FaultAction::StoreFull { host },
+        "store-io" => FaultAction::StoreIo { host },
+        "store-torn" => FaultAction::StoreTorn { host },
+        _ => FaultAction::StoreHeal { host },
     })
 }
 

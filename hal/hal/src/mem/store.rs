@@ -2,8 +2,13 @@
 //! limit and an injectable medium failure.
 //!
 //! Durability: every write is durable when it returns. `crash()` models a power loss and keeps
-//! everything written before it; it exists so scenarios can script a crash without the store
-//! inventing torn writes the real media do not promise to avoid.
+//! everything written before it. A scenario may ask for a torn write at the next crash
+//! (`tear_at_crash`): the crash then leaves part of a record that was never acknowledged at
+//! the tail of the last log written, as a medium would when power fails mid-write. Readers
+//! never see it (a real store truncates a torn tail when it opens), and the next append takes
+//! its place; `torn_tail` keeps it, with the index it sat at, until the next crash, so checks
+//! can prove it was not misread. `acknowledged` counts the appends that returned
+//! `Ok`, kept apart from the records themselves so a check can tell whether any were lost.
 
 use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
@@ -29,6 +34,13 @@ struct StoreState {
     capacity: Option<usize>,
     failing: bool,
     crashes: u64,
+    /// Per log: the index after the last acknowledged append.
+    acknowledged: BTreeMap<String, u64>,
+    /// The log last appended to, where a torn write would land.
+    last_log: Option<String>,
+    tear_at_crash: bool,
+    /// Per log: the index and bytes of a torn, unacknowledged write left by the last crash.
+    torn: BTreeMap<String, (u64, Vec<u8>)>,
 }
 
 impl StoreState {
@@ -90,10 +102,61 @@ impl MemStore {
         self.state.borrow_mut().failing = failing;
     }
 
-    /// A power loss. Writes are durable on return, so nothing is lost; the count is kept for
-    /// scenario checks.
+    /// Limits the store to `bytes` from now on (`None`: unbounded); a limit below the bytes
+    /// in use refuses every growing write with `Full` (a full disk).
+    pub fn set_capacity(&self, bytes: Option<usize>) {
+        self.state.borrow_mut().capacity = bytes;
+    }
+
+    /// Makes the next `crash()` tear a write: see the module documentation.
+    pub fn tear_at_crash(&self, tear: bool) {
+        self.state.borrow_mut().tear_at_crash = tear;
+    }
+
+    /// A power loss. Writes are durable on return, so nothing acknowledged is lost; if a tear
+    /// was asked for, the last log written gains a torn tail. The count is kept for checks.
     pub fn crash(&self) {
-        self.state.borrow_mut().crashes += 1;
+        let mut state = self.state.borrow_mut();
+        state.crashes += 1;
+        state.torn.clear();
+        if core::mem::take(&mut state.tear_at_crash) {
+            if let Some(name) = state.last_log.clone() {
+                // Half of a record like the last one: what was on its way to the medium.
+                let Some(log) = state.logs.get(&name) else {
+                    return;
+                };
+                let at = log.first + log.records.len() as u64;
+                let last = log.records.last();
+                let mut partial = last.map_or_else(Vec::new, |r| r[..r.len() / 2].to_vec());
+                partial.push(0xFF);
+                state.torn.insert(name, (at, partial));
+            }
+        }
+    }
+
+    /// The index after the last append to `log` that returned `Ok` (trims do not lower it).
+    pub fn acknowledged(&self, log: &str) -> u64 {
+        self.state
+            .borrow()
+            .acknowledged
+            .get(log)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The index and bytes of the write torn at the tail of `log` by the last crash, if any.
+    pub fn torn_tail(&self, log: &str) -> Option<(u64, Vec<u8>)> {
+        self.state.borrow().torn.get(log).cloned()
+    }
+
+    /// Every log with a torn tail from the last crash.
+    pub fn torn_logs(&self) -> Vec<String> {
+        self.state.borrow().torn.keys().cloned().collect()
+    }
+
+    /// The names of every log, in order.
+    pub fn log_names(&self) -> Vec<String> {
+        self.state.borrow().logs.keys().cloned().collect()
     }
 
     /// How many times `crash()` was called.
@@ -131,12 +194,13 @@ impl Store for MemStore {
         };
         let after = state.used.saturating_add(name_cost + record.len());
         state.admit(after)?;
-        state
-            .logs
-            .entry(String::from(log))
-            .or_default()
-            .records
-            .push(record.to_vec());
+        let entry = state.logs.entry(String::from(log)).or_default();
+        entry.records.push(record.to_vec());
+        let next = entry.first + entry.records.len() as u64;
+        state.acknowledged.insert(String::from(log), next);
+        if state.last_log.as_deref() != Some(log) {
+            state.last_log = Some(String::from(log));
+        }
         state.used = after;
         Ok(())
     }
@@ -262,5 +326,44 @@ mod tests {
         assert_eq!(observer.crashes(), 1);
         assert_eq!(observer.get("settings").unwrap(), b"on");
         assert_eq!(observer.log("spool"), [b"r1".to_vec()]);
+    }
+
+    #[test]
+    fn conforms() {
+        crate::conformance::all(MemStore::new);
+    }
+
+    #[test]
+    fn a_torn_tail_is_kept_apart_and_never_read() {
+        let mut store = MemStore::new();
+        store.store_append("journal", b"abcd").unwrap();
+        store.store_append("journal", b"efgh").unwrap();
+        store.tear_at_crash(true);
+        store.crash();
+        assert_eq!(store.torn_tail("journal").unwrap(), (2, b"ef\xFF".to_vec()));
+        assert_eq!(store.torn_logs(), ["journal"]);
+        assert_eq!(store.acknowledged("journal"), 2);
+        assert_eq!(store.log("journal"), [b"abcd".to_vec(), b"efgh".to_vec()]);
+        store.store_append("journal", b"ijkl").unwrap();
+        assert_eq!(
+            store.log("journal")[2],
+            b"ijkl",
+            "the next append takes its place"
+        );
+        assert_eq!(store.acknowledged("journal"), 3);
+        store.crash(); // the tear was for one crash only
+        assert_eq!(store.torn_tail("journal"), None);
+    }
+
+    #[test]
+    fn a_full_disk_refuses_growth_until_healed() {
+        let mut store = MemStore::new();
+        store.store_append("j", b"a").unwrap();
+        store.set_capacity(Some(store.used_bytes()));
+        assert_eq!(store.store_append("j", b"b"), Err(StoreError::Full));
+        assert_eq!(store.acknowledged("j"), 1);
+        store.set_capacity(None);
+        store.store_append("j", b"b").unwrap();
+        assert_eq!(store.acknowledged("j"), 2);
     }
 }

@@ -63,6 +63,9 @@ pub struct ServeArgs {
     /// Keep the hive's store (its journal) in this directory (default: <state-dir>/store).
     #[arg(long)]
     pub store_dir: Option<PathBuf>,
+    /// Keep the store in memory: a throwaway hive whose journal ends with the process.
+    #[arg(long, conflicts_with = "store_dir")]
+    pub memory_store: bool,
     /// Do not print hive events to stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -107,6 +110,7 @@ pub fn provision(args: &ServeArgs) -> Result<Provisioned> {
         .state_dir
         .clone()
         .unwrap_or_else(creds::default_state_dir);
+    creds::ensure_state_dir(&state_dir)?;
     let token_file = secret(
         args.token_file.as_ref(),
         state_dir.join(TOKEN_FILE),
@@ -142,11 +146,11 @@ pub fn provision(args: &ServeArgs) -> Result<Provisioned> {
             heartbeat_ms: args.heartbeat_ms,
         }),
         ninep_fallback: (!chosen).then_some(FALLBACK_NINEP),
-        store_dir: Some(
+        store_dir: (!args.memory_store).then(|| {
             args.store_dir
                 .clone()
-                .unwrap_or_else(|| state_dir.join("store")),
-        ),
+                .unwrap_or_else(|| state_dir.join("store"))
+        }),
         log_events: !args.quiet,
         hive_id,
     };
