@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the developer tools the test command relies on besides the Rust toolchain itself:
-# cargo-fuzz (bounded fuzzing of the decoders) and cargo-insta (scenario snapshot review).
+# cargo-fuzz (bounded fuzzing of the decoders), cargo-insta (scenario snapshot review) and
+# tmux (the dashboard's end-to-end test, which fails under CI without it).
 #
 #   scripts/setup.sh                 install every tool that is missing
 #   scripts/setup.sh cargo-fuzz ...  install only the named tools, if missing
 #   scripts/setup.sh cc              only make sure a C/C++ compiler is present
+#   scripts/setup.sh tmux            only make sure tmux is present (a Debian package)
 #
 # Versions are pinned so every machine and CI run the same tools; `--locked` builds them with
 # the dependency versions their authors tested.
@@ -21,7 +23,7 @@ declare -A VERSION=(
     [cargo-fuzz]=0.13.2
     [cargo-insta]=1.49.0
 )
-ALL_TOOLS=(cargo-fuzz cargo-insta)
+ALL_TOOLS=(cargo-fuzz cargo-insta tmux)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -55,6 +57,10 @@ install_tool() {
     local tool="$1"
     if [[ "$tool" == cc ]]; then
         ensure_cc
+        return
+    fi
+    if [[ "$tool" == tmux ]]; then
+        command -v tmux >/dev/null 2>&1 || apt_install tmux
         return
     fi
     local version="${VERSION[$tool]:-}"
