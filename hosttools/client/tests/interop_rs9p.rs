@@ -308,12 +308,21 @@ fn refusals_are_rlerror_with_linux_errno() {
         }
     );
     c.handshake();
+    // A walk that fails at its first name is an error; one that fails later is a short
+    // Rwalk, and in neither case does newfid come to exist.
     assert_eq!(
-        c.walk(10, 0, 6, &["proc", "nope"]),
+        c.walk(10, 0, 6, &["nope"]),
         FCall::RlError {
             ecode: errno!(ENOENT)
-        },
-        "no name walked: an error, not an empty Rwalk"
+        }
+    );
+    let short = c.walk(10, 0, 6, &["proc", "nope"]);
+    assert!(matches!(&short, FCall::RWalk { wqids } if wqids.len() == 1), "{short:?}");
+    assert_eq!(
+        c.call(10, FCall::TClunk { fid: 6 }),
+        FCall::RlError {
+            ecode: errno!(EBADF)
+        }
     );
     // A read-only file refuses a write open (EPERM), and a real 9P2000.L message outside the
     // served subset is refused with EOPNOTSUPP on its own tag.
