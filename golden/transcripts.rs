@@ -129,5 +129,8 @@ fn every_golden_file_has_its_test_and_every_scenario_a_golden() {
         "scenarios without a golden test: {untested:?}"
     );
     let unknown: Vec<_> = tested.difference(&scenarios).collect();
-    assert!(unknown.is_empty(), "golden tests without a scenario: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "golden tests without a scenario: {unknown:?}"
+    );
 }

@@ -126,7 +126,12 @@ async fn run_script(world: Rc<World>, index: usize, load: Rc<RefCell<SiteLoad>>)
                 let lines = session
                     .call(&command.console_line(), command.reply_label())
                     .await;
-                last = Some(report_reply(&world, &hive, (command, text), lines.as_deref()));
+                last = Some(report_reply(
+                    &world,
+                    &hive,
+                    (command, text),
+                    lines.as_deref(),
+                ));
                 if let (Command::Spawn { json }, Some(reply)) = (command, &last) {
                     if reply.ok {
                         provision(&world, spec.hive, &mut session, json, &load).await;

@@ -139,7 +139,10 @@ fn telemetry_is_readable_by_the_queen_and_by_no_worker() {
         ShardLabel::of(id1).as_str()
     );
     nd.append(*w1, &own, b"hb\n", 1).unwrap();
-    assert!(nd.cat(q, &own, 4096, 2).is_ok(), "the queen reads telemetry");
+    assert!(
+        nd.cat(q, &own, 4096, 2).is_ok(),
+        "the queen reads telemetry"
+    );
     assert!(
         nd.tail(q, &own, Some(0), 4096, 2).is_ok(),
         "the queen tails telemetry"

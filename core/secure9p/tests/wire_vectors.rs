@@ -27,7 +27,11 @@ fn hex(fields: &[&str]) -> Vec<u8> {
 fn checked(fields: &[&str]) -> Vec<u8> {
     let bytes = hex(fields);
     let size = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
-    assert_eq!(size, bytes.len(), "vector's size field is wrong: {fields:?}");
+    assert_eq!(
+        size,
+        bytes.len(),
+        "vector's size field is wrong: {fields:?}"
+    );
     bytes
 }
 

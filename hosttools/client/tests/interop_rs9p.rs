@@ -86,7 +86,11 @@ impl Conn {
         assert_eq!(raw[0], rs9p::MsgType::RReadDir as u8, "{raw:?}");
         assert_eq!(u16::from_le_bytes([raw[1], raw[2]]), tag);
         let count = u32::from_le_bytes(raw[3..7].try_into().unwrap()) as usize;
-        assert_eq!(count, raw.len() - 7, "count is the byte length of the entries");
+        assert_eq!(
+            count,
+            raw.len() - 7,
+            "count is the byte length of the entries"
+        );
         let mut data = Cursor::new(&raw[7..]);
         let mut entries = Vec::new();
         while (data.position() as usize) < count {
@@ -257,7 +261,9 @@ fn write_to_the_queen_control_file_and_read_its_answer() {
     let hive = Hive::start();
     let mut c = Conn::open(&hive);
     c.handshake();
-    assert!(matches!(c.walk(10, 0, 4, &["queen", "ctl"]), FCall::RWalk { wqids } if wqids.len() == 2));
+    assert!(
+        matches!(c.walk(10, 0, 4, &["queen", "ctl"]), FCall::RWalk { wqids } if wqids.len() == 2)
+    );
     assert!(matches!(
         c.call(11, FCall::TlOpen { fid: 4, flags: 1 }),
         FCall::RlOpen { .. }
@@ -317,7 +323,10 @@ fn refusals_are_rlerror_with_linux_errno() {
         }
     );
     let short = c.walk(10, 0, 6, &["proc", "nope"]);
-    assert!(matches!(&short, FCall::RWalk { wqids } if wqids.len() == 1), "{short:?}");
+    assert!(
+        matches!(&short, FCall::RWalk { wqids } if wqids.len() == 1),
+        "{short:?}"
+    );
     assert_eq!(
         c.call(10, FCall::TClunk { fid: 6 }),
         FCall::RlError {
