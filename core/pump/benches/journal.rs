@@ -47,9 +47,7 @@ fn journal_of(workers: u32, snapshot: bool) -> MemStore {
     for i in 0..workers {
         hive.ctl(SPAWN_ONE, "bench", u64::from(i)).expect("spawn");
         let entries = hive.take_journal();
-        writer
-            .append(&mut store, u64::from(i), &entries)
-            .expect("append");
+        writer.append(&mut store, u64::from(i), &entries).expect("append");
     }
     if snapshot {
         writer
