@@ -23,7 +23,8 @@
 #   ids        `session=`, `sid=`, `conn=` and `ticket_id=` values -> `<id>`
 # Everything else, worker ids and counts included, must match byte for byte.
 #
-# COHSH=<cohsh binary> skips building cohsh; CARGO_TARGET_DIR is honoured.
+# COHSH=<cohsh binary> skips building cohsh, SIM=<cohesix-sim binary> replaces `cargo sim`;
+# CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -92,7 +93,9 @@ failed=0
 cd "$ROOT"
 
 log "simulator: $SCENARIO"
-if ! cargo sim run "$SCENARIO" --out "$WORK/sim.log" --replies "$WORK/sim.jsonl" \
+SIM_RUN=(cargo sim run)
+[[ -n ${SIM:-} ]] && SIM_RUN=("$SIM" run)
+if ! "${SIM_RUN[@]}" "$SCENARIO" --out "$WORK/sim.log" --replies "$WORK/sim.jsonl" \
     >"$WORK/sim.out" 2>&1; then
     cat "$WORK/sim.out" >&2
     log "FAIL: the simulator run failed (an EXPECT or an invariant)"
