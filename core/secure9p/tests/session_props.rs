@@ -129,10 +129,8 @@ impl FidModel {
                 }
             }
             (Request::Lcreate { .. }, Response::Lcreate { .. }) => self.released += 1,
-            (Request::Clunk { fid }, Response::Clunk) => {
-                if self.live.remove(fid) == Some(false) {
-                    self.released += 1;
-                }
+            (Request::Clunk { fid }, Response::Clunk) if self.live.remove(fid) == Some(false) => {
+                self.released += 1;
             }
             _ => {}
         }

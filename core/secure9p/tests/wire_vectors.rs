@@ -16,7 +16,10 @@ use secure9p::{decode_request, decode_response, encode_request, encode_response,
 /// Joins hex fields (spaces allowed inside a field) into bytes.
 fn hex(fields: &[&str]) -> Vec<u8> {
     let digits: String = fields.concat().split_whitespace().collect();
-    assert!(digits.len().is_multiple_of(2), "odd hex digit count in {fields:?}");
+    assert!(
+        digits.len().is_multiple_of(2),
+        "odd hex digit count in {fields:?}"
+    );
     (0..digits.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).expect("hex digit"))
