@@ -140,9 +140,8 @@ stage_bench() {
 
 stage_image() {
     # The QEMU virt image: three boots (provisioned, no blob, no token), then the smoke pack
-    # through cohsh over the console on a fourth and over Secure9P on a fifth, whose replies
-    # (status lines and normalised bodies) must match the simulator's and a hosted hive's
-    # (scripts/pack-parity.sh).
+    # through cohsh over the console on a fourth and over Secure9P on a fifth, whose reply
+    # statuses must match the simulator's and a hosted hive's (scripts/pack-parity.sh).
     cargo build -p cohsh
     local out="$WORK/qemu-smoke.out" target="${CARGO_TARGET_DIR:-target}"
     [[ $target == /* ]] || target="$ROOT/$target"
