@@ -100,3 +100,54 @@ fn another_seed_tells_another_story() {
 fn hostile_clients() {
     golden("hostile-clients");
 }
+
+/// Scenarios without a golden: too long for every CI run, run by hand with `cargo sim run`.
+const SCALE_RUNS: &[&str] = &["hive-10k"];
+
+/// insta never looks for stale files in this folder, so a snapshot whose test was removed or
+/// renamed would sit here unchecked forever. The folder's `.snap` files, the golden
+/// calls in this file and the scenarios in scenarios/ must name exactly the same set.
+#[test]
+fn every_golden_file_has_its_test_and_every_scenario_a_golden() {
+    use std::collections::BTreeSet;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../golden");
+    let stems = |dir: &PathBuf, ext: &str| -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|name| name.strip_suffix(ext).map(String::from))
+            .collect()
+    };
+    let snaps = stems(&dir, ".snap");
+    let pending = stems(&dir, ".snap.new");
+    assert!(
+        pending.is_empty(),
+        "unreviewed snapshots in golden/: {pending:?}"
+    );
+    let scenarios = stems(&dir.join("../scenarios"), ".toml");
+    let marker = concat!("golden", "(\"");
+    let tested: BTreeSet<String> = include_str!("transcripts.rs")
+        .split(marker)
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"').map(|(name, _)| name.to_string()))
+        .collect();
+    let orphans: Vec<_> = snaps.difference(&tested).collect();
+    assert!(
+        orphans.is_empty(),
+        "golden files no test checks: {orphans:?}"
+    );
+    // Scale runs are read for their speed-up, not diffed (docs/scenarios.md).
+    let untested: Vec<_> = scenarios
+        .difference(&tested)
+        .filter(|name| !SCALE_RUNS.contains(&name.as_str()))
+        .collect();
+    assert!(
+        untested.is_empty(),
+        "scenarios without a golden test: {untested:?}"
+    );
+    let unknown: Vec<_> = tested.difference(&scenarios).collect();
+    assert!(
+        unknown.is_empty(),
+        "golden tests without a scenario: {unknown:?}"
+    );
+}

@@ -8,7 +8,8 @@
 #   scripts/boot-aws.sh --efi FILE [--out DIR]  pack an existing UEFI application instead
 #   scripts/boot-aws.sh --steps [--bucket B] [--region R]
 #                                             print the AWS CLI steps for DIR/cohesix-aws.raw
-#   scripts/boot-aws.sh --qemu [--timeout S]  boot the disk under QEMU virt with UEFI firmware
+#   scripts/boot-aws.sh --qemu [--timeout S]  rebuild the image and disk (or pack --efi FILE),
+#                                             boot it under QEMU virt with UEFI firmware
 #                                             (qemu-efi-aarch64), show its serial output and
 #                                             check for the banner and prompt (PASS/FAIL);
 #                                             QEMU has no ENA, so this checks the UEFI path only
@@ -28,7 +29,7 @@ REGION="us-east-1"
 DISK_MIB=64
 ESP_OFFSET=$((1024 * 1024))
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 log() { printf '[boot-aws] %s\n' "$*" >&2; }
 
 while [[ $# -gt 0 ]]; do
@@ -158,7 +159,9 @@ if [[ $STEPS == 1 ]]; then
     exit 0
 fi
 
-if [[ -z "$EFI" && $QEMU == 0 || -z "$EFI" && ! -f "$DISK" ]]; then
+# The disk is always repacked from a fresh build (or the given --efi), so --qemu can never
+# boot a disk left over from an older image.
+if [[ -z "$EFI" ]]; then
     log "building the aws image"
     COHESIX_IMAGE_DIR="$OUT" "$ROOT/scripts/build-image.sh" --platform aws --quiet
     EFI="$OUT/cohesix-aws.efi"

@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# Parity of the smoke regression pack (hosttools/cohsh/packs/smoke.coh) across targets: the
-# status line of every reply, reduced to `OK <VERB>` or `ERR <VERB> reason=<reason>`, must be
-# the same sequence in
-#   (a) the simulator (scenarios/smoke-pack.toml runs the pack as the queen; its transcript's
-#       `op.reply status=...` lines), and
+# Parity of the smoke regression pack (hosttools/cohsh/packs/smoke.coh) across targets: every
+# reply, its status line and its body (the data lines), normalised (below), must be the same
+# sequence in
+#   (a) the simulator (scenarios/smoke-pack.toml runs the pack as the queen;
+#       `cargo sim run --replies` writes each reply in full),
 #   (b) cohsh running the pack against a hosted hive (`cohsh serve` on free loopback ports),
+#       once over the console and once over Secure9P (`--transport 9p`),
 #   (c) and any `--also FILE`: cohsh output of the pack elsewhere, plain or --json (for
 #       example the QEMU run: COHSH_OUT=FILE scripts/qemu-e2e.sh, see that script's step 4).
 # Exits 1 with a diff when a sequence differs, or when a run fails (an EXPECT not met).
 #
-#   scripts/pack-parity.sh [--also FILE]... [--keep DIR]
+#   scripts/pack-parity.sh [--also FILE]... [--keep DIR] [--bodies]
+#   (without --bodies only status lines, reduced to `OK VERB` / `ERR VERB reason=R`, are
+#   compared: the normaliser does not yet cover /log/queen.log's times, ids and ordering)
+#   scripts/pack-parity.sh --self-test   also feeds in a copy of the hosted output with one
+#                                        reply body changed, and one with only normalised
+#                                        values changed: passes only if the first is caught
+#                                        and the second is not
 #
-# COHSH=<cohsh binary> skips building cohsh; CARGO_TARGET_DIR is honoured.
+# The normaliser replaces only what legitimately differs between targets:
+#   times      `<key>_ms=N` and `<key>_us=N` values      -> `<key>_ms=<time>`
+#   target     the `platform=` and `link=` lines of /proc/boot -> `platform=<target>`
+#   digests    runs of 16 or more hex digits (manifest fingerprints, digests) -> `<digest>`
+#   ids        `session=`, `sid=`, `conn=` and `ticket_id=` values -> `<id>`
+# Everything else, worker ids and counts included, must match byte for byte.
+#
+# COHSH=<cohsh binary> skips building cohsh, SIM=<cohesix-sim binary> replaces `cargo sim`;
+# CARGO_TARGET_DIR is honoured.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +34,8 @@ PACK="$ROOT/hosttools/cohsh/packs/smoke.coh"
 SCENARIO="$ROOT/scenarios/smoke-pack.toml"
 ALSO=()
 KEEP=""
+SELF_TEST=0
+BODIES=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -27,6 +44,8 @@ while [[ $# -gt 0 ]]; do
                 ALSO+=("$2"); shift 2 ;;
         --keep) [[ $# -ge 2 ]] || { echo "--keep needs a directory" >&2; exit 2; }
                 KEEP="$2"; shift 2 ;;
+        --self-test) SELF_TEST=1; BODIES=1; shift ;;
+        --bodies) BODIES=1; shift ;;
         *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -45,34 +64,51 @@ cleanup() {
 trap cleanup EXIT
 log() { printf '[pack-parity] %s\n' "$*"; }
 
-# One reply status per line, reduced to `OK VERB` / `ERR VERB reason=R`. The input is a
-# simulator transcript, cohsh --json output or cohsh plain output (told apart by content).
-# A command without any reply (connection lost, timeout) reads `ERR - reason=<why>`.
-reduce() {
+# Every reply as a block: `== <status line>` then its data lines. The input is the
+# simulator's `--replies` JSON lines, cohsh --json output or cohsh plain output (told apart by
+# content). A command without any reply (connection lost, timeout) reads `== ERR - reason=<why>`.
+replies() {
     local file="$1"
-    if grep -q ' ev=op\.reply ' "$file"; then
-        sed -n -E 's/.* ev=op\.reply status="?([^"]*).*/\1/p' "$file"
-    elif grep -q '^{' "$file"; then
-        jq -r 'if has("status") then .status
-               elif has("command") and (.ok == false) then "ERR - reason=\(.reason // "none")"
+    if grep -q '^{' "$file"; then
+        jq -r 'if has("status") then "== \(.status)", (.lines // [] | .[])
+               elif has("command") and (.ok == false) then "== ERR - reason=\(.reason // "none")"
                else empty end' "$file"
     else
-        # Plain output: the first OK/ERR line after each `> command` echo.
-        awk '/^> / { want = 1; next }
-             want && /^(OK|ERR) [A-Z]+( |$)/ { print; want = 0; next }
-             want && /^error: / { print "ERR - reason=noreply"; want = 0 }' "$file"
-    fi | awk '{
-        reason = ""
-        if ($1 == "ERR" && match($0, /reason=[A-Za-z0-9_-]+/)) reason = " " substr($0, RSTART, RLENGTH)
-        print $1 " " $2 reason
-    }'
+        # Plain output: after each `> command` echo, its first OK/ERR line and the lines up
+        # to the next echo (without the console's END marker).
+        awk '/^> / { want = 1; body = 0; next }
+             want && /^(OK|ERR) [A-Z]+( |$)/ { print "== " $0; want = 0; body = 1; next }
+             want && /^error: / { print "== ERR - reason=noreply"; want = 0; next }
+             body && $0 != "END" { print }' "$file"
+    fi
+}
+
+# The documented normaliser (see the header): only times, the target's name, digests and
+# session-scoped ids are replaced.
+normalise() {
+    if [[ $BODIES == 0 ]]; then
+        # Status only (the default until the normaliser covers the log's times and ordering):
+        # `OK VERB` / `ERR VERB reason=R`.
+        awk '/^== / { reason = ""
+                      if ($2 == "ERR" && match($0, /reason=[A-Za-z0-9_-]+/)) reason = " " substr($0, RSTART, RLENGTH)
+                      print "== " $2 " " $3 reason }'
+        return
+    fi
+    sed -E \
+        -e 's/\b([a-z][a-z0-9_]*_(ms|us))=[0-9]+/\1=<time>/g' \
+        -e 's/^(platform|link)=.*/\1=<target>/' \
+        -e 's/[0-9a-f]{16,}/<digest>/g' \
+        -e 's/\b(session|sid|conn|ticket_id)=[A-Za-z0-9_-]+/\1=<id>/g'
 }
 
 failed=0
 cd "$ROOT"
 
 log "simulator: $SCENARIO"
-if ! cargo sim run "$SCENARIO" --out "$WORK/sim.log" >"$WORK/sim.out" 2>&1; then
+SIM_RUN=(cargo sim run)
+[[ -n ${SIM:-} ]] && SIM_RUN=("$SIM" run)
+if ! "${SIM_RUN[@]}" "$SCENARIO" --out "$WORK/sim.log" --replies "$WORK/sim.jsonl" \
+    >"$WORK/sim.out" 2>&1; then
     cat "$WORK/sim.out" >&2
     log "FAIL: the simulator run failed (an EXPECT or an invariant)"
     failed=1
@@ -91,7 +127,7 @@ mkdir -p "$STATE"
 "$COHSH" serve --console-port 0 --ninep-port 0 --state-dir "$STATE" --quiet \
     >"$WORK/serve.out" 2>&1 &
 SERVE_PID=$!
-for _ in $(seq 100); do
+for _ in $(seq 300); do
     [[ -s $STATE/attach.env ]] && break
     kill -0 "$SERVE_PID" 2>/dev/null || break
     sleep 0.1
@@ -101,37 +137,85 @@ if [[ ! -s $STATE/attach.env ]]; then
     log "FAIL: the hosted hive did not start (no $STATE/attach.env)"
     exit 1
 fi
-if ! "$COHSH" --state-dir "$STATE" --json "$PACK" >"$WORK/hosted.jsonl" 2>"$WORK/hosted.err"; then
-    cat "$WORK/hosted.err" >&2
-    log "FAIL: cohsh against the hosted hive failed (an EXPECT, or no session)"
-    failed=1
-fi
-
-reduce "$WORK/sim.log" >"$WORK/sim.txt"
-reduce "$WORK/hosted.jsonl" >"$WORK/hosted.txt"
-if [[ ! -s $WORK/sim.txt ]]; then
-    log "FAIL: no reply statuses in the simulator transcript"
-    failed=1
-fi
-
-compare() {
-    local name="$1" file="$2"
-    if [[ ! -s $file ]]; then
-        log "FAIL: no reply statuses from $name"
+# The pack spawns two workers and leaves them: the Secure9P run goes to a second, fresh
+# hive so both runs start from the same state.
+TRANSPORTS=(console)
+for transport in console 9p; do
+    if [[ $transport == 9p ]]; then
+        kill -INT "$SERVE_PID" 2>/dev/null || true
+        wait "$SERVE_PID" 2>/dev/null || true
+        STATE="$WORK/state-9p"
+        mkdir -p "$STATE"
+        "$COHSH" serve --console-port 0 --ninep-port 0 --state-dir "$STATE" --quiet \
+            >"$WORK/serve-9p.out" 2>&1 &
+        SERVE_PID=$!
+        for _ in $(seq 300); do
+            [[ -s $STATE/attach.env ]] && break
+            kill -0 "$SERVE_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        TRANSPORTS+=(9p)
+    fi
+    if ! "$COHSH" --state-dir "$STATE" --transport "$transport" --json "$PACK" \
+        >"$WORK/hosted-$transport.jsonl" 2>"$WORK/hosted-$transport.err"; then
+        cat "$WORK/hosted-$transport.err" >&2
+        log "FAIL: cohsh over $transport against the hosted hive failed (an EXPECT, or no session)"
         failed=1
-    elif diff -u --label simulator --label "$name" "$WORK/sim.txt" "$file"; then
-        log "same $(wc -l <"$file") statuses: simulator and $name"
+    fi
+done
+
+replies "$WORK/sim.jsonl" | normalise >"$WORK/sim.txt"
+if ! grep -q '^== ' "$WORK/sim.txt"; then
+    log "FAIL: no replies from the simulator"
+    failed=1
+fi
+
+# compare NAME FILE: 0 when FILE's normalised replies equal the simulator's.
+compare() {
+    local name="$1" file="$2" out="$WORK/$3.txt"
+    replies "$file" | normalise >"$out"
+    if ! grep -q '^== ' "$out"; then
+        log "FAIL: no replies from $name"
+        return 1
+    elif diff -u --label simulator --label "$name" "$WORK/sim.txt" "$out"; then
+        log "same $(grep -c '^== ' "$out") replies ($([[ $BODIES == 1 ]] && echo 'bodies included' || echo 'statuses')): simulator and $name"
     else
         log "FAIL: the simulator and $name differ"
-        failed=1
+        return 1
     fi
 }
 
-compare hosted "$WORK/hosted.txt"
-for i in "${!ALSO[@]}"; do
-    reduce "${ALSO[$i]}" >"$WORK/also-$i.txt"
-    compare "${ALSO[$i]}" "$WORK/also-$i.txt"
+for transport in "${TRANSPORTS[@]}"; do
+    compare "hosted ($transport)" "$WORK/hosted-$transport.jsonl" "hosted-$transport" || failed=1
 done
+for i in "${!ALSO[@]}"; do
+    compare "${ALSO[$i]}" "${ALSO[$i]}" "also-$i" || failed=1
+done
+
+# The self-test: a copy of the hosted output whose one reply body is wrong must fail, and a
+# copy that differs only in what the normaliser replaces must pass.
+if [[ $SELF_TEST == 1 ]]; then
+    hosted="$WORK/hosted-console.jsonl"
+    jq -c 'if .command == "cat /proc/lifecycle/state" and (.lines | length) > 0
+           then .lines[0] = "tampered" else . end' "$hosted" >"$WORK/wrong-body.jsonl"
+    jq -c 'if .command == "cat /proc/boot"
+           then .lines |= map(sub("^uptime_ms=[0-9]+"; "uptime_ms=987654")
+                              | sub("^platform=.*"; "platform=elsewhere"))
+           else . end' "$hosted" >"$WORK/benign.jsonl"
+    if cmp -s "$hosted" "$WORK/wrong-body.jsonl" || cmp -s "$hosted" "$WORK/benign.jsonl"; then
+        log "FAIL: self-test: the copies did not change (no such replies in the pack?)"
+        failed=1
+    fi
+    log "self-test: a wrong body must be caught"
+    if compare "wrong body (self-test)" "$WORK/wrong-body.jsonl" wrong-body >/dev/null; then
+        log "FAIL: self-test: a wrong reply body passed"
+        failed=1
+    else
+        log "self-test: the wrong body was caught"
+    fi
+    log "self-test: differences the normaliser covers must pass"
+    compare "benign differences (self-test)" "$WORK/benign.jsonl" benign || failed=1
+fi
 
 if [[ $failed == 0 ]]; then log "PASS"; fi
 exit "$failed"

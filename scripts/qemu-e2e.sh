@@ -5,8 +5,9 @@
 #   3. with a hive key but no console token: serial says why, the console port hangs up.
 #   4. optionally, with COHSH=<cohsh binary> and COHSH_SCRIPTS="<a.coh> ...": those operator
 #      scripts run against a provisioned boot (the run directory is cohsh's state directory).
-#      With COHSH_OUT=<file>, cohsh's output for smoke.coh is also saved there, for
-#      `scripts/pack-parity.sh --also <file>`.
+#      With COHSH_OUT=<file>, smoke.coh runs with --json over the console into <file>, then
+#      on a fresh boot over Secure9P (--transport 9p) into <file>.9p, for
+#      `scripts/pack-parity.sh --also <file> --also <file>.9p`.
 # Exits non-zero on the first failure, with the serial log of the failing boot.
 #
 #   scripts/qemu-e2e.sh [--no-build] [boot-qemu.sh options, e.g. --ninep-port 5640]
@@ -79,12 +80,23 @@ if [[ -n ${COHSH_SCRIPTS:-} ]]; then
         >"$RUN/boot4.txt" || fail "provisioned boot for cohsh"
     for script in $COHSH_SCRIPTS; do
         if [[ -n ${COHSH_OUT:-} && $(basename "$script") == smoke.coh ]]; then
-            "$COHSH" --state-dir "$RUN/run" "$script" | tee "$COHSH_OUT" || fail "cohsh $script"
+            "$COHSH" --state-dir "$RUN/run" --json "$script" | tee "$COHSH_OUT" \
+                || fail "cohsh $script"
         else
             "$COHSH" --state-dir "$RUN/run" "$script" || fail "cohsh $script"
         fi
     done
     stop
+    if [[ -n ${COHSH_OUT:-} ]] && [[ " $COHSH_SCRIPTS " == *smoke.coh* ]]; then
+        # The pack spawns workers and leaves them: the Secure9P run needs a fresh boot.
+        log "4b. the smoke pack over Secure9P on a fresh boot"
+        "$ROOT/scripts/boot-qemu.sh" --no-build --detach --run-dir "$RUN/run" "${EXTRA[@]}" \
+            >"$RUN/boot5.txt" || fail "provisioned boot for cohsh over 9p"
+        smoke="$(printf '%s\n' $COHSH_SCRIPTS | grep 'smoke\.coh$' | head -n 1)"
+        "$COHSH" --state-dir "$RUN/run" --transport 9p --json "$smoke" | tee "$COHSH_OUT.9p" \
+            || fail "cohsh --transport 9p $smoke"
+        stop
+    fi
 fi
 
 log "PASS"

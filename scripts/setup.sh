@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the developer tools the test command relies on besides the Rust toolchain itself:
-# cargo-fuzz (bounded fuzzing of the decoders) and cargo-insta (scenario snapshot review).
+# cargo-fuzz (bounded fuzzing of the decoders), cargo-insta (scenario snapshot review) and
+# tmux (the dashboard's end-to-end test, which fails under CI without it).
 #
 #   scripts/setup.sh                 install every tool that is missing
 #   scripts/setup.sh cargo-fuzz ...  install only the named tools, if missing
@@ -12,6 +13,7 @@
 #                                    bare-metal Rust and lld; the Python packages (jinja2, ply,
 #                                    pyyaml, pyfdt, lxml, six, future, guardonce, pyelftools,
 #                                    libarchive-c) go into a venv scripts/build-sel4.sh makes
+#   scripts/setup.sh tmux            only make sure tmux is present (a Debian package)
 #
 # Versions are pinned so every machine and CI run the same tools; `--locked` builds them with
 # the dependency versions their authors tested.
@@ -28,7 +30,7 @@ declare -A VERSION=(
     [cargo-fuzz]=0.13.2
     [cargo-insta]=1.49.0
 )
-ALL_TOOLS=(cargo-fuzz cargo-insta)
+ALL_TOOLS=(cargo-fuzz cargo-insta tmux)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -87,9 +89,13 @@ install_tool() {
         ensure_sel4
         return
     fi
+    if [[ "$tool" == tmux ]]; then
+        command -v tmux >/dev/null 2>&1 || apt_install tmux
+        return
+    fi
     local version="${VERSION[$tool]:-}"
     if [[ -z "$version" ]]; then
-        log "unknown tool: $tool (known: ${ALL_TOOLS[*]} cc sel4)"
+        log "unknown tool: $tool (known: ${ALL_TOOLS[*]} cc sel4 tmux)"
         return 1
     fi
     if have_tool "$tool"; then

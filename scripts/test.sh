@@ -6,7 +6,9 @@
 # and its parity against the simulator and a hosted hive), the same on seL4 (the image as the
 # root task of the vendored seL4 16.0.0), and the Pi 4 and AWS (UEFI) images' smoke boots.
 # Every stage runs even after a failure, so one run reports everything; the script exits
-# non-zero if any stage failed.
+# non-zero if any stage failed. A stage that did not do its work (the fuzz stage under
+# SKIP_FUZZ=1, or without scripts/fuzz.sh) is reported as skipped, never as passed; under CI
+# a skipped stage fails the run.
 #
 #   scripts/test.sh              everything (what CI runs)
 #   scripts/test.sh test image   only the named stages
@@ -77,6 +79,10 @@ ensure_tools() {
     if ! cargo insta --version >/dev/null 2>&1; then
         missing+=(cargo-insta)
     fi
+    # The dashboard's end-to-end test drives tmux, and fails under CI without it.
+    if ! command -v tmux >/dev/null 2>&1; then
+        missing+=(tmux)
+    fi
     if [[ ${#missing[@]} -gt 0 ]]; then
         log "installing missing tools: ${missing[*]}"
         bash scripts/setup.sh "${missing[@]}"
@@ -98,10 +104,12 @@ stage_clippy() {
 }
 
 stage_test() {
-    # `cargo insta test` runs `cargo test` and then fails on any snapshot that differs, is new,
-    # or is no longer referenced by a test. The output is shown in full (CI reads the
-    # `test result:` lines) and kept for the summary.
-    cargo insta test --workspace --check --unreferenced=reject 2>&1 | tee "$TEST_LOG"
+    # `cargo insta test` runs `cargo test` and then fails on any snapshot that differs (in its
+    # contents or, with --require-full-match, its metadata), is new, or is no longer referenced
+    # by a test; golden/transcripts.rs itself fails on a golden/*.snap no test checks. The
+    # output is shown in full (CI reads the `test result:` lines) and kept for the summary.
+    cargo insta test --workspace --check --require-full-match --unreferenced=reject 2>&1 |
+        tee "$TEST_LOG"
 }
 
 stage_nostd() {
@@ -109,14 +117,17 @@ stage_nostd() {
     cargo build -p cohesix-nostd-check --features prove
 }
 
+# A stage that cannot do its work returns this, so it is reported as skipped, not passed.
+SKIPPED_RC=77
+
 stage_fuzz() {
     if ! fuzz_enabled; then
         log "skipped (SKIP_FUZZ=1)"
-        return 0
+        return $SKIPPED_RC
     fi
     if [[ ! -x scripts/fuzz.sh ]]; then
         log "skipped: scripts/fuzz.sh is not present"
-        return 0
+        return $SKIPPED_RC
     fi
     scripts/fuzz.sh
 }
@@ -129,15 +140,15 @@ stage_bench() {
 
 stage_image() {
     # The QEMU virt image: three boots (provisioned, no blob, no token), then the smoke pack
-    # through cohsh on a fourth, whose ACK/ERR lines must match the simulator's and a hosted
-    # hive's (scripts/pack-parity.sh).
+    # through cohsh over the console on a fourth and over Secure9P on a fifth, whose reply
+    # statuses must match the simulator's and a hosted hive's (scripts/pack-parity.sh).
     cargo build -p cohsh
     local out="$WORK/qemu-smoke.out" target="${CARGO_TARGET_DIR:-target}"
     [[ $target == /* ]] || target="$ROOT/$target"
     COHSH="$target/debug/cohsh" \
         COHSH_SCRIPTS=hosttools/cohsh/packs/smoke.coh COHSH_OUT="$out" \
         scripts/qemu-e2e.sh
-    scripts/pack-parity.sh --also "$out"
+    scripts/pack-parity.sh --also "$out" --also "$out.9p"
 }
 
 stage_sel4() {
@@ -175,6 +186,7 @@ STAGES=(fmt clippy test nostd fuzz bench image sel4 pi4 aws)
 
 PASSED=()
 FAILED=()
+SKIPPED=()
 
 run_stage() {
     local name="$1" started rc
@@ -192,6 +204,9 @@ run_stage() {
     if [[ $rc -eq 0 ]]; then
         PASSED+=("$name")
         printf -- '---- stage %s: ok (%ss)\n' "$name" "$((SECONDS - started))"
+    elif [[ $rc -eq $SKIPPED_RC ]]; then
+        SKIPPED+=("$name")
+        printf -- '---- stage %s: SKIPPED, not passed (%ss)\n' "$name" "$((SECONDS - started))"
     else
         FAILED+=("$name")
         printf -- '---- stage %s: FAILED with exit code %s (%ss)\n' "$name" "$rc" "$((SECONDS - started))"
@@ -228,7 +243,12 @@ main() {
     printf '\n==================== summary ====================\n'
     log "stages passed: ${PASSED[*]:-none}"
     log "stages failed: ${FAILED[*]:-none}"
+    log "stages skipped (not passed): ${SKIPPED[*]:-none}"
     test_totals
+    if [[ ${#SKIPPED[@]} -gt 0 ]] && in_ci; then
+        log "a stage skipped its work under CI: failing the run"
+        return 1
+    fi
     [[ ${#FAILED[@]} -eq 0 ]]
 }
 

@@ -28,6 +28,10 @@ enum Cmd {
         /// Write the transcript here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write every operator reply here in full, one JSON object per line
+        /// (`{"hive","command","status","lines"}`), for scripts/pack-parity.sh.
+        #[arg(long)]
+        replies: Option<PathBuf>,
     },
     /// List the scenarios in scenarios/.
     List,
@@ -71,11 +75,21 @@ fn dispatch(cmd: Cmd) -> anyhow::Result<bool> {
             scenario,
             seed,
             out,
+            replies,
         } => {
             let outcome = run_one(&scenario, seed, true)?;
             if let Some(out) = out {
                 std::fs::write(&out, &outcome.transcript)
                     .with_context(|| format!("writing {}", out.display()))?;
+            }
+            if let Some(path) = replies {
+                let mut text = String::new();
+                for reply in &outcome.replies {
+                    text.push_str(&serde_json::to_string(reply)?);
+                    text.push('\n');
+                }
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
             Ok(print_outcome(&outcome))
         }

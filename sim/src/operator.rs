@@ -126,7 +126,12 @@ async fn run_script(world: Rc<World>, index: usize, load: Rc<RefCell<SiteLoad>>)
                 let lines = session
                     .call(&command.console_line(), command.reply_label())
                     .await;
-                last = Some(report_reply(&world, &hive, command, lines.as_deref()));
+                last = Some(report_reply(
+                    &world,
+                    &hive,
+                    (command, text),
+                    lines.as_deref(),
+                ));
                 if let (Command::Spawn { json }, Some(reply)) = (command, &last) {
                     if reply.ok {
                         provision(&world, spec.hive, &mut session, json, &load).await;
@@ -154,9 +159,33 @@ async fn run_script(world: Rc<World>, index: usize, load: Rc<RefCell<SiteLoad>>)
     world.record(&hive, "op", "op.done", None, vec![]);
 }
 
+/// One operator command and its whole reply, kept beside the transcript (which holds only a
+/// digest of the data) so `cargo sim run --replies` can compare bodies across targets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OpReply {
+    pub hive: String,
+    pub command: String,
+    pub status: String,
+    pub lines: Vec<String>,
+}
+
 /// Records the reply: its status line, and for data lines only a count and a digest.
-fn report_reply(world: &World, hive: &str, command: &Command, lines: Option<&[String]>) -> Reply {
+fn report_reply(
+    world: &World,
+    hive: &str,
+    (command, text): (&Command, &str),
+    lines: Option<&[String]>,
+) -> Reply {
+    let keep = |status: &str, data: Vec<String>| {
+        world.replies.borrow_mut().push(OpReply {
+            hive: hive.to_string(),
+            command: text.to_string(),
+            status: status.to_string(),
+            lines: data,
+        });
+    };
     let Some(lines) = lines else {
+        keep("ERR transport", Vec::new());
         let reply = Reply::synthetic(command.reply_label(), Some("cut"));
         world.record(
             hive,
@@ -175,6 +204,7 @@ fn report_reply(world: &World, hive: &str, command: &Command, lines: Option<&[St
         .filter(|(i, l)| Some(*i) != status_index && l.as_str() != "END")
         .map(|(_, l)| l.as_str())
         .collect();
+    keep(&status, data.iter().map(|l| l.to_string()).collect());
     let mut fields = vec![("status", status.clone())];
     if !data.is_empty() {
         fields.push(("data", data.len().to_string()));

@@ -40,6 +40,8 @@ pub struct Outcome {
     pub transcript: String,
     pub summary: Summary,
     pub violations: Vec<Violation>,
+    /// The operator scripts' replies in full (the transcript keeps only their digests).
+    pub replies: Vec<crate::operator::OpReply>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -204,6 +206,7 @@ pub fn run(mut scenario: Scenario, options: RunOptions) -> anyhow::Result<Outcom
         transcript,
         summary,
         violations: driver.invariants.violations,
+        replies: world.replies.take(),
     })
 }
 

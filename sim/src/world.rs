@@ -28,6 +28,8 @@ pub struct World {
     pub clock_us: Cell<u64>,
     pub tally: RefCell<Tally>,
     pub boot_hook: Option<BootHook>,
+    /// Every operator reply in full, in order (see `operator::OpReply`).
+    pub replies: RefCell<Vec<crate::operator::OpReply>>,
 }
 
 /// One hive: provisioned secrets, the pump while the Queen runs, state that survives it.
@@ -121,6 +123,7 @@ impl World {
             clock_us: Cell::new(0),
             tally: RefCell::new(Tally::default()),
             boot_hook,
+            replies: RefCell::new(Vec::new()),
         }
     }
 

@@ -67,7 +67,11 @@ mod tests {
     fn join_and_qid_are_stable() {
         assert_eq!(join("/", "proc"), "/proc");
         assert_eq!(join("/proc", "boot"), "/proc/boot");
-        assert_eq!(qid_path("/proc"), qid_path("/proc"));
+        // Published FNV-1a 64-bit test vectors: qids must not change between releases, or a
+        // client's cached qid paths would silently point elsewhere.
+        assert_eq!(qid_path(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(qid_path("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(qid_path("foobar"), 0x8594_4171_f739_67e8);
         assert_ne!(qid_path("/proc"), qid_path("/queen"));
     }
 }

@@ -103,8 +103,12 @@ proptest! {
             let pick = |i: usize| paths[i % paths.len()].clone();
             match op {
                 Op::Ls(p) => { let _ = nd.ls(sid, &pick(p), now); }
-                Op::Cat(p) | Op::Tail(p, _) if me.is_some() && pick(p).ends_with("/telemetry") => {
+                Op::Cat(p) if me.is_some() && pick(p).ends_with("/telemetry") => {
                     prop_assert!(nd.cat(sid, &pick(p), 4096, now).is_err(), "a worker read telemetry");
+                }
+                Op::Tail(p, c) if me.is_some() && pick(p).ends_with("/telemetry") => {
+                    let tail = nd.tail(sid, &pick(p), Some(c), 4096, now);
+                    prop_assert!(tail.is_err(), "a worker tailed telemetry");
                 }
                 Op::Cat(p) => { let _ = nd.cat(sid, &pick(p), 4096, now); }
                 Op::Tail(p, c) => { let _ = nd.tail(sid, &pick(p), Some(c), 4096, now); }
@@ -120,5 +124,31 @@ proptest! {
             }
             let _ = nd.take_closed();
         }
+    }
+}
+
+/// The property's refusals are not vacuous: the same telemetry that no worker may read (by
+/// `cat` or `tail`) exists and is readable by the queen both ways.
+#[test]
+fn telemetry_is_readable_by_the_queen_and_by_no_worker() {
+    let (mut nd, q, workers) = boot(2);
+    let (w1, id1) = &workers[0];
+    let (w2, _) = &workers[1];
+    let own = format!(
+        "/shard/{}/worker/{id1}/telemetry",
+        ShardLabel::of(id1).as_str()
+    );
+    nd.append(*w1, &own, b"hb\n", 1).unwrap();
+    assert!(
+        nd.cat(q, &own, 4096, 2).is_ok(),
+        "the queen reads telemetry"
+    );
+    assert!(
+        nd.tail(q, &own, Some(0), 4096, 2).is_ok(),
+        "the queen tails telemetry"
+    );
+    for sid in [*w1, *w2] {
+        assert!(nd.cat(sid, &own, 4096, 3).is_err());
+        assert!(nd.tail(sid, &own, Some(0), 4096, 3).is_err());
     }
 }

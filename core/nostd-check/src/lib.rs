@@ -8,11 +8,13 @@
 pub use console as _console;
 pub use hal as _hal;
 pub use hive as _hive;
+pub use journal as _journal;
 pub use manifest as _manifest;
 pub use ninedoor as _ninedoor;
 pub use pump as _pump;
 pub use secure9p as _secure9p;
 pub use ticket as _ticket;
+pub use worker as _worker;
 
 #[cfg(all(feature = "prove", not(test)))]
 #[panic_handler]

@@ -5,8 +5,9 @@ mod common;
 
 use common::{Harness, GOOD_TICKET};
 use proptest::prelude::*;
-use secure9p::codec::{msg, Limits, Request};
-use secure9p::{decode_response, encode_request};
+use secure9p::codec::{msg, Limits, Request, Response};
+use secure9p::{decode_request, decode_response, encode_request};
+use std::collections::BTreeMap;
 
 /// Requests aimed at the tiny tree: small fids, real and bogus names.
 fn request() -> impl Strategy<Value = Request> {
@@ -88,22 +89,83 @@ fn input() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// What the wire says a session holds: the fids a correct 9P2000.L server has live after each
+/// reply, and how many nodes it must have handed back to the backend. Derived from the
+/// requests and their replies only, never from the session's internals.
+#[derive(Default)]
+struct FidModel {
+    /// fid → true for an auth fid (which holds no backend node).
+    live: BTreeMap<u32, bool>,
+    /// Backend `clunk` calls the session owes so far.
+    released: usize,
+}
+
+impl FidModel {
+    fn nodes(&self) -> usize {
+        self.live.values().filter(|auth| !**auth).count()
+    }
+
+    fn apply(&mut self, request: &Request, response: &Response) {
+        match (request, response) {
+            (Request::Version { .. }, Response::Version { .. }) => {
+                self.released += self.nodes();
+                self.live.clear();
+            }
+            (Request::Auth { afid, .. }, Response::Auth { .. }) => {
+                self.live.insert(*afid, true);
+            }
+            (Request::Attach { fid, .. }, Response::Attach { .. }) => {
+                self.live.insert(*fid, false);
+            }
+            // Only a walk of every name binds newfid; a clone or in-place walk replaces the
+            // fid's node, and the old node goes back to the backend.
+            (Request::Walk { fid, newfid, names }, Response::Walk { qids })
+                if qids.len() == names.len() =>
+            {
+                if fid == newfid {
+                    self.released += 1;
+                } else {
+                    self.live.insert(*newfid, false);
+                }
+            }
+            (Request::Lcreate { .. }, Response::Lcreate { .. }) => self.released += 1,
+            (Request::Clunk { fid }, Response::Clunk) if self.live.remove(fid) == Some(false) => {
+                self.released += 1;
+            }
+            _ => {}
+        }
+    }
+}
+
 proptest! {
     #[test]
     fn every_frame_gets_one_answer_and_bounds_hold(frames in prop::collection::vec(input(), 1..40)) {
         let limits = Limits { fids: 6, ..Limits::default() };
         let mut h = Harness::with_limits(limits);
-        h.attach_with_ticket(GOOD_TICKET).unwrap();
+        let mut model = FidModel::default();
+        h.call(|c, out| c.version(out)).unwrap();
+        let (afid, r) = h.call_fid(|c, out| c.auth("w1", "worker-heartbeat", out));
+        r.unwrap();
+        h.call(|c, out| c.write(afid, 0, GOOD_TICKET, out)).unwrap();
+        let (root, r) = h.call_fid(|c, out| c.attach(Some(afid), "w1", "worker-heartbeat", out));
+        r.unwrap();
+        model.live.extend([(afid, true), (root, false)]);
         for frame in &frames {
             let reply = h.exchange(frame);
-            let (tag, _) = decode_response(&reply, &Limits::default()).unwrap();
+            let (tag, response) = decode_response(&reply, &Limits::default()).unwrap();
             prop_assert_eq!(tag, 9);
             prop_assert!(reply.len() <= h.session.msize() as usize);
             prop_assert!(h.session.fid_count() <= 6);
+            if let Ok((_, request)) = decode_request(frame, &Limits::default()) {
+                model.apply(&request, &response);
+            }
+            prop_assert_eq!(h.session.fid_count(), model.live.len(), "after {:?}", response);
+            prop_assert_eq!(h.tree.clunked.len(), model.released, "after {:?}", response);
         }
-        // Every fid the backend saw taken is given back on close.
+        // Every node still held is given back to the backend exactly once on close.
         h.session.close(&mut h.tree);
         prop_assert_eq!(h.session.fid_count(), 0);
+        prop_assert_eq!(h.tree.clunked.len(), model.released + model.nodes());
     }
 
     #[test]

@@ -212,8 +212,24 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn never_panics(line in "\\PC{0,80}") {
-            let _ = Reply::parse(&line);
+        fn status_lines_are_recognised_exactly(line in "(OK|ERR|OKAY|ER|)( ?)\\PC{0,80}") {
+            // The model: a status line is `OK` or `ERR`, alone or followed by a space.
+            let status = ["OK", "ERR"].iter().any(|w| {
+                line.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+            });
+            let parsed = Reply::parse(&line);
+            proptest::prop_assert_eq!(parsed.is_some(), status, "{:?}", line);
+            if let Some(reply) = parsed {
+                proptest::prop_assert_eq!(reply.ok, line.starts_with("OK"));
+                proptest::prop_assert_eq!(&reply.line, &line);
+                proptest::prop_assert!(!reply.verb.contains(' '));
+                // Every bare word and `k=v` after the verb is kept, in order.
+                let words = line.split(' ').filter(|w| !w.is_empty()).count();
+                let plain = |c: char| c != '"' && (c == ' ' || !c.is_whitespace());
+                if line.chars().all(plain) {
+                    proptest::prop_assert_eq!(reply.fields.len() + 2, words.max(2));
+                }
+            }
             let _ = parse_pairs(&line);
         }
     }

@@ -4,7 +4,7 @@
 mod support;
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cohesix_client::{ClientError, ConsoleClient, ErrorClass, Timeouts};
 use support::{queen, timeouts, Hive, TOKEN};
@@ -97,9 +97,13 @@ fn failed_attaches_announce_their_back_off() {
 fn a_silent_peer_times_out_within_the_deadline() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let _held = std::thread::spawn(move || {
+    // The peer holds the connection open, silent, until the test has its answer (or for a
+    // minute at most): a client that ignored its reply deadline would see a hang-up, not a
+    // timeout, so the error kind itself proves the deadline fired, with no wall-clock bound.
+    let (done, held) = std::sync::mpsc::channel::<()>();
+    let _peer = std::thread::spawn(move || {
         listener.accept().map(|(s, _)| {
-            std::thread::sleep(Duration::from_secs(2));
+            let _ = held.recv_timeout(Duration::from_secs(60));
             drop(s);
         })
     });
@@ -108,10 +112,9 @@ fn a_silent_peer_times_out_within_the_deadline() {
         reply: Duration::from_millis(200),
     };
     let mut c = ConsoleClient::connect(addr, quick).unwrap();
-    let start = Instant::now();
     let error = c.auth(TOKEN).unwrap_err();
+    let _ = done.send(());
     assert!(matches!(error, ClientError::Timeout { .. }), "{error}");
-    assert!(start.elapsed() < Duration::from_secs(1));
     assert!(
         !c.is_usable(),
         "a late reply must not be read as the next one"

@@ -29,7 +29,8 @@ fn spawned_workers_come_online_and_killed_ones_stop() {
 
     // Heartbeats arrive in the worker's telemetry.
     let telemetry = status.replace("/status", "/telemetry");
-    let beating = (0..100).any(|_| {
+    // Waits for the event (telemetry lines), bounded generously rather than timed.
+    let beating = (0..400).any(|_| {
         std::thread::sleep(Duration::from_millis(50));
         say(&mut queen, &format!("cat {telemetry}")).len() > 3
     });
@@ -53,6 +54,14 @@ fn without_agents_spawned_workers_stay_pending() {
     assert!(hive
         .hive
         .wait_for(Duration::from_secs(5), |s| s.workers() == (3, 0, 0)));
-    std::thread::sleep(Duration::from_millis(300));
+    // Not a fixed sleep: wait for the hive to publish its counts forty more times (each
+    // publication follows served turns), ample for an agent's connection to have come in.
+    let turns = |s: &cohsh::serve::HiveStats| s.turns.load(std::sync::atomic::Ordering::Relaxed);
+    let seen = turns(hive.hive.stats());
+    assert!(hive
+        .hive
+        .wait_for(Duration::from_secs(30), |s| turns(s) >= seen + 40));
     assert_eq!(hive.hive.stats().workers(), (3, 0, 0));
+    let running = &hive.hive.stats().agents_running;
+    assert_eq!(running.load(std::sync::atomic::Ordering::Relaxed), 0);
 }

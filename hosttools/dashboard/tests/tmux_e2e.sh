@@ -37,6 +37,16 @@ wait_screen() {
     fail "screen never showed: $want"
 }
 
+# Waits until the pane no longer shows $1, for at most $2 seconds.
+wait_gone() {
+    local gone=$1 secs=$2 i
+    for ((i = 0; i < secs * 5; i++)); do
+        if ! T capture-pane -p -t "$SESSION" 2>/dev/null | grep -qF -- "$gone"; then return 0; fi
+        sleep 0.2
+    done
+    fail "screen still shows: $gone"
+}
+
 mkdir -p "$WORK/state"
 "$COHSH" serve --state-dir "$WORK/state" --quiet \
     --console-addr "127.0.0.1:$CPORT" --ninep-addr "127.0.0.1:$NPORT" \
@@ -73,8 +83,7 @@ wait_screen "filter: w0999" 5
 T send-keys -t "$SESSION" "?"
 wait_screen " Help " 10
 T send-keys -t "$SESSION" Escape
-sleep 0.5
-if T capture-pane -p -t "$SESSION" | grep -qF " Help "; then fail "esc did not close help"; fi
+wait_gone " Help " 10
 T send-keys -t "$SESSION" Escape
 wait_screen "Workers 1000 " 10
 
