@@ -137,6 +137,9 @@ pub struct Restored {
     pub workers: usize,
     pub revocations: usize,
     pub entries: usize,
+    /// End of the audit history read back from the store: lines after it (this boot's
+    /// `boot` and `restore` lines) are not durable yet.
+    pub audit_end: u64,
 }
 
 impl Hive {
@@ -232,6 +235,9 @@ impl Hive {
     ) -> (Hive, Restored) {
         let mut hive = Hive::new(manifest, keys, hive_id, now_ms);
         hive.journal.clear();
+        // The history comes first; this boot's own line is written again after it.
+        let boot_line = hive.audit.read(hive.audit.start(), usize::MAX).data;
+        hive.audit = crate::audit::AuditLog::new(hive.manifest.hive.log_ring_bytes as usize);
         if let Some(state) = state {
             hive.audit.restore(
                 state.audit_start,
@@ -242,7 +248,11 @@ impl Hive {
         for record in audit {
             hive.audit.restore_lines(record);
         }
-        let mut report = Restored::default();
+        let mut report = Restored {
+            audit_end: hive.audit.end(),
+            ..Restored::default()
+        };
+        hive.audit.restore_lines(&boot_line);
         let mut marks: BTreeMap<u64, Meter> = BTreeMap::new();
         for entry in state.iter().flat_map(|s| s.entries.iter()).chain(entries) {
             hive.apply(entry, now_ms, &mut marks);
@@ -253,13 +263,15 @@ impl Hive {
         report.revocations = hive.revoked.len();
         // The restart itself is audited, after the lines that came before it.
         debug_assert!(hive.registry.len() <= hive.manifest.hive.workers_max as usize);
-        let entries = alloc::format!("{}", report.entries);
-        let workers = alloc::format!("{}", report.workers);
-        hive.audit.record(
-            now_ms,
-            "restore",
-            &[("entries", &entries), ("workers", &workers)],
-        );
+        if report.entries > 0 || state.is_some() {
+            let entries = alloc::format!("{}", report.entries);
+            let workers = alloc::format!("{}", report.workers);
+            hive.audit.record(
+                now_ms,
+                "restore",
+                &[("entries", &entries), ("workers", &workers)],
+            );
+        }
         (hive, report)
     }
 

@@ -60,7 +60,8 @@ impl Durability {
     pub(crate) fn fresh(manifest: &Manifest, hive: &Hive) -> Self {
         Self {
             writer: Writer::new(),
-            audit_cursor: hive.audit().end(),
+            // The boot lines already written are flushed with the first turn's.
+            audit_cursor: hive.audit().start(),
             snapshot_every: u64::from(manifest.journal.snapshot_every),
             offset_ms: 0,
             fault: None,
@@ -170,7 +171,9 @@ pub(crate) fn boot<H: Hal>(
     let replayed = recovered.entries() as u64;
     let mut durability = Durability {
         writer: recovered.writer,
-        audit_cursor: hive.audit().end(),
+        // This boot's `boot` and `restore` lines follow the history and are flushed with the
+        // first turn's lines.
+        audit_cursor: restored.audit_end,
         snapshot_every,
         offset_ms,
         fault: None,

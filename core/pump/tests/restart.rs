@@ -178,3 +178,33 @@ fn nothing_is_acknowledged_that_the_store_refused() {
     ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
     assert!(hive.pump.hive().registry().get("w0001").is_some());
 }
+
+#[test]
+fn each_boot_line_is_durable_and_in_order() {
+    let mut hive = TestHive::boot(Manifest::default());
+    ctl(&mut hive, r#"{"spawn":"heartbeat","count":1}"#).unwrap();
+    hive.settle();
+    hive.restart();
+    hive.settle();
+    hive.restart();
+    hive.settle();
+    let log = read(&mut hive, "/log/queen.log").unwrap();
+    let events: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split(' ').find(|f| f.starts_with("ev=")))
+        .filter(|ev| matches!(*ev, "ev=boot" | "ev=restore" | "ev=spawn"))
+        .collect();
+    // Every boot's own lines survive the next restart, after the history they follow.
+    assert_eq!(
+        events,
+        [
+            "ev=boot",
+            "ev=spawn",
+            "ev=boot",
+            "ev=restore",
+            "ev=boot",
+            "ev=restore"
+        ],
+        "{log}"
+    );
+}
