@@ -35,7 +35,7 @@ impl DeviceMapper<'_> {
         bytes: u64,
     ) -> Result<RamRegion, MapError> {
         let large = 1u64 << LARGE_PAGE_BITS;
-        if vaddr % large != 0 {
+        if vaddr & (large - 1) != 0 {
             return Err(MapError::Misaligned(vaddr));
         }
         let (ram, desc) = self.bootinfo.largest_ram_untyped().ok_or(MapError::NoRam)?;
