@@ -152,6 +152,19 @@ impl Hive {
         hive
     }
 
+    /// After the hive was rebuilt from its store (a store fault), keeps what the store does
+    /// not hold: each surviving worker's telemetry and command streams, so a fault costs
+    /// connections, never data already accepted.
+    pub fn adopt_streams(&mut self, old: &mut Hive) {
+        for worker in self.registry.iter_mut() {
+            if let Some(prev) = old.registry.get_mut(&worker.id) {
+                core::mem::swap(&mut worker.telemetry, &mut prev.telemetry);
+                core::mem::swap(&mut worker.commands, &mut prev.commands);
+                worker.records = prev.records;
+            }
+        }
+    }
+
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }

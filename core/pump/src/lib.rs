@@ -77,6 +77,8 @@ pub struct Pump {
     guard: Guard,
     /// Connections paused now (their peers do not read replies).
     paused: usize,
+    /// Times the hive was rebuilt from its store after a store fault.
+    rebuilds: u64,
 }
 
 impl Pump {
@@ -130,6 +132,7 @@ impl Pump {
         Self {
             guard,
             paused: 0,
+            rebuilds: 0,
             nd,
             durability,
             manifest,
@@ -171,10 +174,18 @@ impl Pump {
             pump.nd
                 .hive_mut()
                 .accepted(now_ms, "pump", "journal-fault", &fault);
+            pump.nd.hive_mut().adopt_streams(self.nd.hive_mut());
+            pump.rebuilds = self.rebuilds + 1;
             *self = pump;
         }
         // If the store cannot even be read, the fault stays set: every reply is withheld and
         // the next turn tries again.
+    }
+
+    /// Times the hive was rebuilt from its store after a store fault: like a restart, a
+    /// rebuild forgets what was decided but never made durable.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds
     }
 
     pub fn ninedoor(&self) -> &NineDoor {

@@ -208,3 +208,40 @@ fn each_boot_line_is_durable_and_in_order() {
         "{log}"
     );
 }
+
+#[test]
+fn a_store_fault_costs_connections_not_telemetry() {
+    let mut hive = TestHive::boot(Manifest::default());
+    ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
+    let ticket = worker_ticket(&hive, "w0001");
+    let mut agent = hive.connect();
+    agent
+        .attach(&mut hive, "worker-heartbeat", "w0001", &ticket)
+        .unwrap();
+    let dir = hive.pump.hive().registry().get("w0001").unwrap().shard;
+    let telemetry = format!("/shard/{}/worker/w0001/telemetry", dir.as_str());
+    let fid = agent.open(&mut hive, &telemetry, APPEND).unwrap();
+    agent
+        .call(&mut hive, |c, out| {
+            c.write(fid, 0, b"beat\n", out).unwrap();
+        })
+        .unwrap();
+    // A journal write fails: every connection drops and the hive is rebuilt from its store.
+    let mut queen = hive.connect();
+    queen
+        .attach(&mut hive, "queen", "operator", &queen_ticket(1 << 41))
+        .unwrap();
+    let ctl_fid = queen.open(&mut hive, "/queen/ctl", 1).unwrap();
+    hive.hal.store().set_failing(true);
+    queen.send(|c, out| {
+        c.write(ctl_fid, 0, br#"{"spawn":"heartbeat"}"#, out)
+            .unwrap();
+    });
+    hive.settle();
+    hive.hal.store().set_failing(false);
+    hive.settle();
+    assert!(agent.conn.is_closed());
+    let worker = hive.pump.hive().registry().get("w0001").unwrap();
+    assert_eq!(worker.records, 1);
+    assert_eq!(read(&mut hive, &telemetry).unwrap(), "beat\n");
+}

@@ -31,7 +31,8 @@ pub struct Invariants {
 
 #[derive(Debug, Default)]
 struct HiveMemory {
-    boot: u32,
+    /// The boot and the rebuild from the store the remembered state belongs to.
+    boot: (u32, u64),
     /// Per worker: (records, ring end, bytes of the ring already scanned up to).
     workers: BTreeMap<String, (u64, u64)>,
     audit_lines: u64,
@@ -115,9 +116,11 @@ impl Invariants {
                 }
                 memory.journal = journal;
                 if let Some(pump) = cell.pump.borrow().as_ref() {
-                    if cell.boots.get() != memory.boot {
-                        // A new boot starts empty; continuity lives in the journal.
-                        memory.boot = cell.boots.get();
+                    let boot = (cell.boots.get(), pump.rebuilds());
+                    if boot != memory.boot {
+                        // A new boot (or a rebuild after a store fault) starts from what the
+                        // store holds; continuity lives in the journal.
+                        memory.boot = boot;
                         memory.workers.clear();
                         memory.audit_lines = 0;
                         memory.writer_epoch = 0;
