@@ -165,6 +165,33 @@ impl Hive {
         }
     }
 
+    /// After a rebuild from the store, decides again every revocation in entries the store
+    /// refused: their sessions were closed already, and forgetting them would hand authority
+    /// back. Revoking is never unsafe to repeat; the other decisions in those entries were
+    /// never acknowledged and stay forgotten.
+    pub fn redecide_revocations<'a>(
+        &mut self,
+        refused: impl Iterator<Item = &'a durable::Entry>,
+        now_ms: u64,
+    ) {
+        for entry in refused {
+            let durable::Entry::Revoke {
+                ticket,
+                expires_at_ms,
+                reason,
+                ..
+            } = entry
+            else {
+                continue;
+            };
+            let reason = revocation_tag(reason);
+            if !self.revoked.is_revoked(*ticket) {
+                // A full revocation set is audited by `revoke_ticket`; nothing else to do.
+                let _ = self.revoke_ticket(*ticket, *expires_at_ms, reason, now_ms);
+            }
+        }
+    }
+
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
@@ -366,3 +393,18 @@ impl Hive {
 
 #[cfg(test)]
 mod tests;
+
+/// A journaled revocation reason as the static tag audit lines use.
+fn revocation_tag(reason: &str) -> &'static str {
+    [
+        "budget-ops",
+        "budget-ticks",
+        "budget-bytes",
+        "ttl",
+        "killed",
+        "key-retired",
+    ]
+    .into_iter()
+    .find(|known| *known == reason)
+    .unwrap_or("revoked")
+}

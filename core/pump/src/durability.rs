@@ -54,6 +54,9 @@ pub(crate) struct Durability {
     pub(crate) offset_ms: u64,
     /// The store refused a write: replies already decided must not be sent.
     pub(crate) fault: Option<StoreError>,
+    /// The entries of the batch the store refused, for the rebuild to re-decide what must
+    /// not be forgotten (revocations the hive made on its own).
+    pub(crate) refused: Vec<JournalEntry>,
 }
 
 impl Durability {
@@ -65,6 +68,7 @@ impl Durability {
             snapshot_every: u64::from(manifest.journal.snapshot_every),
             offset_ms: 0,
             fault: None,
+            refused: Vec::new(),
         }
     }
 
@@ -82,6 +86,7 @@ impl Durability {
         let entries = hive.take_journal();
         if let Err(error) = self.writer.append(hal, now_ms, &entries) {
             self.fault = Some(error);
+            self.refused = entries;
             return false;
         }
         true
@@ -177,6 +182,7 @@ pub(crate) fn boot<H: Hal>(
         snapshot_every,
         offset_ms,
         fault: None,
+        refused: Vec::new(),
     };
     let report = BootReport {
         hive_id,

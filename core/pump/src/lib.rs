@@ -175,6 +175,11 @@ impl Pump {
                 .hive_mut()
                 .accepted(now_ms, "pump", "journal-fault", &fault);
             pump.nd.hive_mut().adopt_streams(self.nd.hive_mut());
+            let mut refused = core::mem::take(&mut self.durability.refused);
+            refused.extend(self.nd.hive_mut().take_journal());
+            pump.nd
+                .hive_mut()
+                .redecide_revocations(refused.iter(), now_ms);
             pump.rebuilds = self.rebuilds + 1;
             *self = pump;
         }

@@ -245,3 +245,34 @@ fn a_store_fault_costs_connections_not_telemetry() {
     assert_eq!(worker.records, 1);
     assert_eq!(read(&mut hive, &telemetry).unwrap(), "beat\n");
 }
+
+#[test]
+fn a_revocation_the_store_refused_is_decided_again_by_the_rebuild() {
+    let mut hive = TestHive::boot(Manifest::default());
+    ctl(&mut hive, r#"{"spawn":"heartbeat","count":2}"#).unwrap();
+    let killed = worker_ticket(&hive, "w0001");
+    let mut queen = hive.connect();
+    queen
+        .attach(&mut hive, "queen", "operator", &queen_ticket(1 << 41))
+        .unwrap();
+    let fid = queen.open(&mut hive, "/queen/ctl", 1).unwrap();
+    hive.hal.store().set_failing(true);
+    queen.send(|c, out| {
+        c.write(fid, 0, br#"{"kill":"w0001"}"#, out).unwrap();
+    });
+    hive.settle();
+    hive.hal.store().set_failing(false);
+    hive.settle();
+    // The kill was never acknowledged, but its sessions were closed: the rebuilt hive
+    // revokes the ticket again instead of handing it back.
+    assert!(hive.pump.hive().registry().get("w0001").is_none());
+    assert!(hive.pump.hive().registry().get("w0002").is_some());
+    let mut agent = hive.connect();
+    assert_eq!(
+        agent.attach(&mut hive, "worker-heartbeat", "w0001", &killed),
+        Err(Error::Closed)
+    );
+    // And it is durable this time.
+    hive.restart();
+    assert!(hive.pump.hive().registry().get("w0001").is_none());
+}

@@ -55,6 +55,17 @@ fn a_bad_console_token_is_a_typed_refusal() {
     };
     assert_eq!(error.reason(), Some("invalid-token"));
     assert!(!error.is_transient());
+    // The source now waits out its AUTH back-off: the next attempt is refused unheard.
+    target.token = None;
+    let Err(error) = Session::open(&target) else {
+        panic!("a source in back-off must be refused");
+    };
+    assert_eq!(error.reason(), Some("quota"), "{error}");
+    assert!(error.to_string().contains("detail=backoff"), "{error}");
+
+    // A fresh hive has heard nothing from this source: a missing token is named as such.
+    let fresh = Hive::start();
+    let mut target = fresh.target(Transport::Console);
     target.token = None;
     let Err(error) = Session::open(&target) else {
         panic!("no token must be refused");

@@ -37,6 +37,8 @@ struct HiveMemory {
     workers: BTreeMap<String, (u64, u64)>,
     audit_lines: u64,
     journal: usize,
+    /// Writes the Queen's store had refused when the current boot began.
+    store_refused: u64,
     writer_epoch: u64,
     /// Revoked workers and their acknowledged beats when the grace period ended.
     after_revoke: BTreeMap<String, Option<u64>>,
@@ -108,7 +110,10 @@ impl Invariants {
                     .borrow()
                     .as_ref()
                     .map_or(memory.journal, |p| p.hive().audit().lines() as usize);
-                if journal < memory.journal {
+                // Audit lines acknowledge nothing: a store that refused writes during a boot
+                // may have cost the lines of those turns (docs/journal.md), never otherwise.
+                let store_refused = cell.store.refused();
+                if journal < memory.journal && store_refused == memory.store_refused {
                     found.push((
                         "append-only",
                         format!("journal {} -> {journal}", memory.journal),
@@ -121,6 +126,7 @@ impl Invariants {
                         // A new boot (or a rebuild after a store fault) starts from what the
                         // store holds; continuity lives in the journal.
                         memory.boot = boot;
+                        memory.store_refused = store_refused;
                         memory.workers.clear();
                         memory.audit_lines = 0;
                         memory.writer_epoch = 0;

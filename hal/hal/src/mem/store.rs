@@ -41,18 +41,25 @@ struct StoreState {
     tear_at_crash: bool,
     /// Per log: the index and bytes of a torn, unacknowledged write left by the last crash.
     torn: BTreeMap<String, (u64, Vec<u8>)>,
+    /// Writes refused (`Full` or `Io`) so far.
+    refused: u64,
 }
 
 impl StoreState {
-    /// Refuses a write that would change usage from `used` to `after`.
-    fn admit(&self, after: usize) -> Result<(), StoreError> {
-        if self.failing {
-            return Err(StoreError::Io);
+    /// Refuses a write that would change usage from `used` to `after`, counting refusals.
+    fn admit(&mut self, after: usize) -> Result<(), StoreError> {
+        let verdict = if self.failing {
+            Err(StoreError::Io)
+        } else {
+            match self.capacity {
+                Some(cap) if after > cap => Err(StoreError::Full),
+                _ => Ok(()),
+            }
+        };
+        if verdict.is_err() {
+            self.refused += 1;
         }
-        match self.capacity {
-            Some(cap) if after > cap => Err(StoreError::Full),
-            _ => Ok(()),
-        }
+        verdict
     }
 }
 
@@ -157,6 +164,11 @@ impl MemStore {
     /// The names of every log, in order.
     pub fn log_names(&self) -> Vec<String> {
         self.state.borrow().logs.keys().cloned().collect()
+    }
+
+    /// How many writes the store refused (`Full` or `Io`) so far.
+    pub fn refused(&self) -> u64 {
+        self.state.borrow().refused
     }
 
     /// How many times `crash()` was called.
