@@ -32,6 +32,22 @@ fn worker_ticket(hive: &TestHive, id: &str) -> String {
         .clone()
 }
 
+/// Attaches worker `id` with `ticket` and appends one `beat` record to its telemetry; returns
+/// the open connection and the telemetry path.
+fn beat_once(hive: &mut TestHive, id: &str, ticket: &str) -> (support::NineClient, String) {
+    let mut agent = hive.connect();
+    agent.attach(hive, "worker-heartbeat", id, ticket).unwrap();
+    let dir = hive.pump.hive().registry().get(id).unwrap().shard;
+    let telemetry = format!("/shard/{}/worker/{id}/telemetry", dir.as_str());
+    let fid = agent.open(hive, &telemetry, APPEND).unwrap();
+    agent
+        .call(hive, |c, out| {
+            c.write(fid, 0, b"beat\n", out).unwrap();
+        })
+        .unwrap();
+    (agent, telemetry)
+}
+
 #[test]
 fn authority_survives_a_restart() {
     let mut hive = TestHive::boot(Manifest::default());
@@ -69,18 +85,7 @@ fn authority_survives_a_restart() {
         Err(Error::Closed)
     );
     // The survivor re-attaches with the ticket it holds, without a new spawn.
-    let mut agent = hive.connect();
-    agent
-        .attach(&mut hive, "worker-heartbeat", "w0002", &survivor)
-        .unwrap();
-    let dir = hive.pump.hive().registry().get("w0002").unwrap().shard;
-    let telemetry = format!("/shard/{}/worker/w0002/telemetry", dir.as_str());
-    let fid = agent.open(&mut hive, &telemetry, APPEND).unwrap();
-    agent
-        .call(&mut hive, |c, out| {
-            c.write(fid, 0, b"beat\n", out).unwrap();
-        })
-        .unwrap();
+    let (_agent, _telemetry) = beat_once(&mut hive, "w0002", &survivor);
     // Ids continue; the bind and the audit log are still there.
     ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
     assert!(hive.pump.hive().registry().get("w0004").is_some());
@@ -214,18 +219,7 @@ fn a_store_fault_costs_connections_not_telemetry() {
     let mut hive = TestHive::boot(Manifest::default());
     ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
     let ticket = worker_ticket(&hive, "w0001");
-    let mut agent = hive.connect();
-    agent
-        .attach(&mut hive, "worker-heartbeat", "w0001", &ticket)
-        .unwrap();
-    let dir = hive.pump.hive().registry().get("w0001").unwrap().shard;
-    let telemetry = format!("/shard/{}/worker/w0001/telemetry", dir.as_str());
-    let fid = agent.open(&mut hive, &telemetry, APPEND).unwrap();
-    agent
-        .call(&mut hive, |c, out| {
-            c.write(fid, 0, b"beat\n", out).unwrap();
-        })
-        .unwrap();
+    let (agent, telemetry) = beat_once(&mut hive, "w0001", &ticket);
     // A journal write fails: every connection drops and the hive is rebuilt from its store.
     let mut queen = hive.connect();
     queen
