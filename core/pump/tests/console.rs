@@ -3,51 +3,8 @@
 
 mod support;
 
-use hal::mem::MemConn;
-use hal::CONSOLE_PORT;
 use manifest::Manifest;
-use support::{queen_ticket, TestHive, TOKEN};
-
-struct Console {
-    conn: MemConn,
-    inbuf: Vec<u8>,
-}
-
-impl Console {
-    fn open(hive: &mut TestHive) -> Self {
-        let conn = hive.hal.connect(CONSOLE_PORT).expect("31337 is listening");
-        Self {
-            conn,
-            inbuf: Vec::new(),
-        }
-    }
-
-    fn send_frame(&mut self, line: &str) {
-        let mut frame = ((line.len() + 4) as u32).to_le_bytes().to_vec();
-        frame.extend_from_slice(line.as_bytes());
-        self.conn.send(&frame);
-    }
-
-    fn lines(&mut self) -> Vec<String> {
-        self.conn.recv(&mut self.inbuf);
-        let mut lines = Vec::new();
-        while self.inbuf.len() >= 4 {
-            let len = u32::from_le_bytes(self.inbuf[..4].try_into().unwrap()) as usize;
-            if self.inbuf.len() < len {
-                break;
-            }
-            let frame: Vec<u8> = self.inbuf.drain(..len).collect();
-            lines.push(String::from_utf8(frame[4..].to_vec()).unwrap());
-        }
-        lines
-    }
-
-    fn say(&mut self, hive: &mut TestHive, line: &str) -> Vec<String> {
-        self.send_frame(line);
-        hive.settle();
-        self.lines()
-    }
-}
+use support::{queen_ticket, ConsoleClient as Console, TestHive, TOKEN};
 
 fn attached_queen(hive: &mut TestHive) -> Console {
     let mut c = Console::open(hive);

@@ -4,51 +4,10 @@
 mod support;
 
 use hal::mem::MemConn;
-use hal::{CONSOLE_PORT, NINEP_PORT};
+use hal::NINEP_PORT;
 use manifest::Manifest;
 use secure9p::Error;
-use support::{queen_ticket, NineClient, TestHive, TOKEN};
-
-struct Console {
-    conn: MemConn,
-    inbuf: Vec<u8>,
-}
-
-impl Console {
-    fn open_from(hive: &mut TestHive, ip: [u8; 4]) -> Self {
-        let conn = hive.hal.connect_from(CONSOLE_PORT, ip).expect("listening");
-        Self {
-            conn,
-            inbuf: Vec::new(),
-        }
-    }
-
-    fn send_frame(&mut self, line: &str) {
-        let mut frame = ((line.len() + 4) as u32).to_le_bytes().to_vec();
-        frame.extend_from_slice(line.as_bytes());
-        self.conn.send(&frame);
-    }
-
-    fn lines(&mut self) -> Vec<String> {
-        self.conn.recv(&mut self.inbuf);
-        let mut lines = Vec::new();
-        while self.inbuf.len() >= 4 {
-            let len = u32::from_le_bytes(self.inbuf[..4].try_into().unwrap()) as usize;
-            if self.inbuf.len() < len {
-                break;
-            }
-            let frame: Vec<u8> = self.inbuf.drain(..len).collect();
-            lines.push(String::from_utf8(frame[4..].to_vec()).unwrap());
-        }
-        lines
-    }
-
-    fn say(&mut self, hive: &mut TestHive, line: &str) -> Vec<String> {
-        self.send_frame(line);
-        hive.settle();
-        self.lines()
-    }
-}
+use support::{queen_ticket, ConsoleClient as Console, NineClient, TestHive, TOKEN};
 
 fn token() -> String {
     String::from_utf8_lossy(TOKEN).into_owned()

@@ -232,3 +232,55 @@ impl NineClient {
         Ok(count?.into_count().unwrap())
     }
 }
+
+/// A TCP console client over a memory connection: length-prefixed frames in and out.
+pub struct ConsoleClient {
+    pub conn: MemConn,
+    inbuf: Vec<u8>,
+}
+
+impl ConsoleClient {
+    pub fn open(hive: &mut TestHive) -> Self {
+        let conn = hive.hal.connect(CONSOLE_PORT).expect("31337 is listening");
+        Self::over(conn)
+    }
+
+    /// A console connection from source address `ip`.
+    pub fn open_from(hive: &mut TestHive, ip: [u8; 4]) -> Self {
+        let conn = hive.hal.connect_from(CONSOLE_PORT, ip).expect("listening");
+        Self::over(conn)
+    }
+
+    fn over(conn: MemConn) -> Self {
+        Self {
+            conn,
+            inbuf: Vec::new(),
+        }
+    }
+
+    pub fn send_frame(&mut self, line: &str) {
+        let mut frame = ((line.len() + 4) as u32).to_le_bytes().to_vec();
+        frame.extend_from_slice(line.as_bytes());
+        self.conn.send(&frame);
+    }
+
+    pub fn lines(&mut self) -> Vec<String> {
+        self.conn.recv(&mut self.inbuf);
+        let mut lines = Vec::new();
+        while self.inbuf.len() >= 4 {
+            let len = u32::from_le_bytes(self.inbuf[..4].try_into().unwrap()) as usize;
+            if self.inbuf.len() < len {
+                break;
+            }
+            let frame: Vec<u8> = self.inbuf.drain(..len).collect();
+            lines.push(String::from_utf8(frame[4..].to_vec()).unwrap());
+        }
+        lines
+    }
+
+    pub fn say(&mut self, hive: &mut TestHive, line: &str) -> Vec<String> {
+        self.send_frame(line);
+        hive.settle();
+        self.lines()
+    }
+}
