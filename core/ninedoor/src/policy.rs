@@ -49,11 +49,10 @@ fn scopes_permit(principal: &Principal, path: &str, verb: Verb) -> bool {
 /// grants `verb`. Returns its index and `rate_per_s`.
 pub fn granting_scope(principal: &Principal, path: &str, verb: Verb) -> Option<(u8, u32)> {
     let wanted = verb.scope_verbs();
-    let index = principal.scopes.iter().position(|scope| {
-        let prefix = scope.path_prefix.trim_end_matches('/');
-        let covers = prefix.is_empty() || path == prefix || crate::view::is_under(path, prefix);
-        covers && scope.verbs.0 & wanted.0 != 0
-    })?;
+    let index = principal
+        .scopes
+        .iter()
+        .position(|scope| scope.covers(path) && scope.verbs.0 & wanted.0 != 0)?;
     // `ticket.scopes_max` is at most 8, so the index fits.
     Some((index as u8, principal.scopes[index].rate_per_s))
 }
