@@ -152,7 +152,7 @@ fn serve<M: Board>(mut machine: M, plan: Plan, listening: Option<Listening>) -> 
         let mut busy = machine.poll_net();
         let turn = pump.turn(machine.hal());
         busy |= machine.poll_net();
-        busy |= turn.accepted > 0 || turn.bytes_in > 0 || turn.bytes_out > 0 || turn.hung_up > 0;
+        busy |= turn.did_work();
         // The hive keeps its own audit log (/log/queen.log); the event stream is for hosts
         // that record transcripts, which the image does not.
         events.clear();

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use cohesix_pump::{Provision, Pump, TurnStats};
+use cohesix_pump::{Provision, Pump};
 use criterion::{criterion_group, criterion_main, Criterion};
 use hal::{CONSOLE_PORT, NINEP_PORT};
 use hal_std::StdHal;
@@ -71,7 +71,7 @@ fn host() -> Hosted {
             let turn = pump.turn(&mut hal);
             pump.drain_events(&mut events);
             events.clear();
-            if !did_work(&turn) && !hal.has_pending() {
+            if !turn.did_work() && !hal.has_pending() {
                 let _ = hal.wait(Duration::from_millis(10));
             }
             if let Some(ns) = thread_cpu_ns() {
@@ -95,10 +95,6 @@ impl Drop for Hosted {
             let _ = t.join();
         }
     }
-}
-
-fn did_work(turn: &TurnStats) -> bool {
-    turn.accepted > 0 || turn.bytes_in > 0 || turn.bytes_out > 0 || turn.hung_up > 0
 }
 
 /// A TCP connection from loopback source address `ip`.

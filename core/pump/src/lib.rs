@@ -55,6 +55,21 @@ pub struct TurnStats {
     pub paused: u32,
     /// ... and resumed because they read again.
     pub resumed: u32,
+    /// Connections left holding whole requests past `secure9p.batch_max`: the next turn has
+    /// work even if no new bytes arrive, so a host loop must not sleep.
+    pub backlog: u32,
+}
+
+impl TurnStats {
+    /// The turn moved bytes or connections, or left work for the next one: a host loop
+    /// should turn again at once rather than wait for input.
+    pub fn did_work(&self) -> bool {
+        self.accepted > 0
+            || self.bytes_in > 0
+            || self.bytes_out > 0
+            || self.hung_up > 0
+            || self.backlog > 0
+    }
 }
 
 /// Connections accepted per port per turn, so a connect storm cannot starve serving.

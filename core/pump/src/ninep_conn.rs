@@ -134,6 +134,8 @@ impl NinePConn {
             );
             if self.engine.is_closed() {
                 self.closing = true;
+            } else if self.engine.has_frame(&self.inbuf) {
+                stats.backlog += 1;
             }
         }
         // Write-ahead: decisions behind these replies are durable before the replies leave.

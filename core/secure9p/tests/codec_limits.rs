@@ -242,6 +242,7 @@ fn limits_follow_the_manifest() {
             tags: 16,
             fids: 64,
             ticket_max: 1024,
+            batch: 16,
         }
     );
 }

@@ -38,13 +38,52 @@ fn batch(h: &mut Harness, input: &[u8]) -> (usize, Vec<(u16, Response)>) {
     (used, replies(&out))
 }
 
-#[test]
-fn a_batch_runs_sixteen_and_refuses_the_rest_with_busy() {
-    let (mut h, root) = attached();
+fn getattrs(root: u32, tags: core::ops::Range<u16>) -> Vec<u8> {
     let mut input = Vec::new();
-    for tag in 0..20u16 {
+    for tag in tags {
         input.extend(frame(tag, &Request::Getattr { fid: root, mask: 0 }));
     }
+    input
+}
+
+#[test]
+fn a_batch_runs_at_most_batch_requests_and_leaves_the_rest_buffered() {
+    let (mut h, root) = attached();
+    let input = getattrs(root, 0..20);
+    let one = input.len() / 20;
+    let (used, out) = batch(&mut h, &input);
+    assert_eq!(used, 16 * one, "secure9p.batch_max is 16 by default");
+    assert_eq!(out.len(), 16);
+    for (i, (tag, resp)) in out.iter().enumerate() {
+        assert_eq!(*tag, i as u16, "answers keep request order");
+        assert!(matches!(resp, Response::Getattr(_)), "{i}: {resp:?}");
+    }
+    assert!(
+        h.session.has_frame(&input[used..]),
+        "the caller knows work remains"
+    );
+    // The deferred requests run in the next batch, none refused.
+    let (rest, out) = batch(&mut h, &input[used..]);
+    assert_eq!(rest, 4 * one);
+    let tags: Vec<u16> = out.iter().map(|(tag, _)| *tag).collect();
+    assert_eq!(tags, vec![16, 17, 18, 19]);
+    assert!(out.iter().all(|(_, r)| matches!(r, Response::Getattr(_))));
+    assert!(!h.session.has_frame(&[]));
+    assert!(
+        !h.session.has_frame(&input[..one - 1]),
+        "a partial frame is not work"
+    );
+}
+
+#[test]
+fn a_batch_wider_than_the_tag_window_refuses_the_rest_with_busy() {
+    let limits = Limits {
+        batch: 32,
+        ..Limits::default()
+    };
+    let mut h = Harness::with_limits(limits);
+    let root = h.attach_with_ticket(GOOD_TICKET).unwrap();
+    let input = getattrs(root, 0..20);
     let (used, out) = batch(&mut h, &input);
     assert_eq!(used, input.len());
     assert_eq!(out.len(), 20);

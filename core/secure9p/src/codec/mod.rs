@@ -107,6 +107,9 @@ pub struct Limits {
     pub fids: u32,
     /// Longest ticket text accepted on an auth fid.
     pub ticket_max: u32,
+    /// Requests one `handle_batch` call runs; the rest wait in the caller's buffer for the
+    /// next call, so one busy connection cannot hold a pump turn (docs/interfaces.md §3.3).
+    pub batch: u32,
 }
 
 impl Limits {
@@ -119,6 +122,7 @@ impl Limits {
             tags: s.tags_per_session,
             fids: s.fids_per_session,
             ticket_max: manifest.ticket.text_max,
+            batch: s.batch_max,
         }
     }
 }

@@ -91,6 +91,17 @@ impl<N: Clone> Session<N> {
         codec::frame_len(buf, self.msize)
     }
 
+    /// `input` starts with something the next `handle_batch` will act on: a whole frame, or
+    /// framing so broken that the connection must close. Callers that defer frames past the
+    /// batch bound use it to know they still have work.
+    pub fn has_frame(&self, input: &[u8]) -> bool {
+        match self.frame_len(input) {
+            Ok(Some(len)) => len <= input.len(),
+            Ok(None) => false,
+            Err(_) => true,
+        }
+    }
+
     /// Decodes one whole frame, runs it and appends exactly one response to `out`. `Err` only
     /// when the frame cannot be delimited (the connection must close); nothing is appended then.
     pub fn handle<B: Backend<Node = N>>(
@@ -125,8 +136,9 @@ impl<N: Clone> Session<N> {
         }
     }
 
-    /// Handles every complete frame at the front of `input` as one batch and returns how many
-    /// bytes it consumed (an incomplete tail is left for the caller to keep buffering).
+    /// Handles the complete frames at the front of `input`, at most `limits.batch` of them, as
+    /// one batch and returns how many bytes it consumed (an incomplete tail, and frames past
+    /// the batch bound, are left for the caller to keep buffering; see `has_frame`).
     ///
     /// All requests of a batch are in flight together, so the tag window applies across it:
     /// the first `limits.tags` distinct tags run, later requests get `Rlerror(EBUSY)`, and a
@@ -141,7 +153,7 @@ impl<N: Clone> Session<N> {
     ) -> Result<usize, Fatal> {
         let mut consumed = 0;
         let mut in_flight: Vec<u16> = Vec::new();
-        loop {
+        for _ in 0..self.limits.batch {
             let rest = &input[consumed..];
             let Some(len) = self.frame_len(rest).map_err(Fatal)? else {
                 break;

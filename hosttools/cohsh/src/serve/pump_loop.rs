@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use hal_std::StdHal;
 use hive::{Event, WorkerKind};
-use pump::{Provision, Pump, TurnStats};
+use pump::{Provision, Pump};
 
 use super::{HiveStats, ServeConfig};
 
@@ -113,7 +113,7 @@ impl PumpLoop {
             }
             // A turn services at most `conns_per_turn` connections, so sockets with work may
             // remain after an idle-looking turn: sleep only when none reported any.
-            if !did_work(&turn) && !self.hal.has_pending() {
+            if !turn.did_work() && !self.hal.has_pending() {
                 let _ = self.hal.wait(IDLE_WAIT);
             }
         }
@@ -190,10 +190,6 @@ impl PumpLoop {
         }
         counts
     }
-}
-
-fn did_work(turn: &TurnStats) -> bool {
-    turn.accepted > 0 || turn.bytes_in > 0 || turn.bytes_out > 0 || turn.hung_up > 0
 }
 
 fn describe(event: &Event) -> String {
