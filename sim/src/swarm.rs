@@ -100,7 +100,7 @@ fn plan_faults(d: &mut Draw, out: &mut String, hive: &str, sites: u64, duration:
         let mut fault = |at: u64, body: String| {
             let _ = writeln!(out, "\n[[faults]]\nat_s = {at}\n{body}");
         };
-        match d.below(6) {
+        match d.below(7) {
             0 => {
                 fault(start, format!("kind = \"partition\"\na = \"{site}\""));
                 fault(end, format!("kind = \"heal\"\na = \"{site}\""));
@@ -135,13 +135,43 @@ fn plan_faults(d: &mut Draw, out: &mut String, hive: &str, sites: u64, duration:
                     ),
                 );
             }
-            _ => {
+            5 => {
                 let queen = format!("{hive}-queen");
                 fault(start, format!("kind = \"crash\"\nhost = \"{queen}\""));
                 fault(end, format!("kind = \"restart\"\nhost = \"{queen}\""));
             }
+            _ => plan_store_fault(d, &mut fault, hive, start, end),
         }
     }
+}
+
+/// A fault of the queen's store: a full disk or a failing medium until healed, or a crash
+/// that tears the write in flight (sometimes while the disk is full, so the restart boots
+/// from a store that still refuses writes).
+fn plan_store_fault(
+    d: &mut Draw,
+    fault: &mut impl FnMut(u64, String),
+    hive: &str,
+    start: u64,
+    end: u64,
+) {
+    let queen = format!("{hive}-queen");
+    let on = |kind: &str| format!("kind = \"{kind}\"\nhost = \"{queen}\"");
+    match d.below(4) {
+        0 => fault(start, on("store-full")),
+        1 => fault(start, on("store-io")),
+        2 => {
+            fault(start, on("store-torn"));
+            fault(start + 1, on("crash"));
+            fault(end, on("restart"));
+        }
+        _ => {
+            fault(start, on("store-full"));
+            fault(start + 1, on("crash"));
+            fault(start + 5, on("restart"));
+        }
+    }
+    fault(end, on("store-heal"));
 }
 
 /// Parses the drawn scenario (a failure here is a generator bug, reported as an error).

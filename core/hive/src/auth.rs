@@ -36,6 +36,34 @@ impl Principal {
     }
 }
 
+/// A refused attach, and whether the ticket it presented was signed by a key the hive holds.
+/// Unsigned text is what anybody can send: its refusals say nothing about authority the hive
+/// granted, so a caller that knows the peer files them where a flood cannot evict the audit
+/// log (docs/interfaces.md §1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachRefusal {
+    pub refusal: Refusal,
+    pub signed: bool,
+}
+
+impl AttachRefusal {
+    fn unsigned(refusal: Refusal) -> Self {
+        Self {
+            refusal,
+            signed: false,
+        }
+    }
+}
+
+impl From<Refusal> for AttachRefusal {
+    fn from(refusal: Refusal) -> Self {
+        Self {
+            refusal,
+            signed: true,
+        }
+    }
+}
+
 impl Hive {
     /// Verifies a ticket presented at attach for `role` by `uname`. Worker tickets must belong
     /// to a registered worker; every refusal is audited.
@@ -46,6 +74,25 @@ impl Hive {
         uname: &str,
         now_ms: u64,
     ) -> Result<Principal, Refusal> {
+        self.authenticate_peer(ticket_text, role, uname, now_ms)
+            .map_err(|refused| {
+                if !refused.signed {
+                    self.refused(now_ms, uname, "attach", refused.refusal);
+                }
+                refused.refusal
+            })
+    }
+
+    /// `authenticate` for a peer that has not authenticated yet: refusals of signed tickets
+    /// are audited here, refusals of unsigned text are only returned, for the caller to file
+    /// under the peer's address.
+    pub fn authenticate_peer(
+        &mut self,
+        ticket_text: &[u8],
+        role: &str,
+        uname: &str,
+        now_ms: u64,
+    ) -> Result<Principal, AttachRefusal> {
         let result = self.check_ticket(ticket_text, role, uname, now_ms);
         match &result {
             Ok(p) => {
@@ -60,7 +107,10 @@ impl Hive {
                     ],
                 );
             }
-            Err(refusal) => self.refused(now_ms, uname, "attach", *refusal),
+            Err(refused) if refused.signed => {
+                self.refused(now_ms, uname, "attach", refused.refusal);
+            }
+            Err(_) => {}
         }
         result
     }
@@ -71,28 +121,36 @@ impl Hive {
         role: &str,
         uname: &str,
         now_ms: u64,
-    ) -> Result<Principal, Refusal> {
-        let role = Role::parse(role).ok_or(Refusal::new(Error::Invalid, "unknown-role"))?;
+    ) -> Result<Principal, AttachRefusal> {
+        let unsigned = |error, detail| AttachRefusal::unsigned(Refusal::new(error, detail));
+        let role = Role::parse(role).ok_or(unsigned(Error::Invalid, "unknown-role"))?;
         let max = if role.is_worker() {
             self.manifest.ticket.worker_text_max
         } else {
             self.manifest.ticket.text_max
         };
         let text = core::str::from_utf8(ticket_text)
-            .map_err(|_| Refusal::new(Error::Invalid, "ticket-malformed"))?;
-        let claims = ticket::verify(&self.keys, text.trim(), max as usize, now_ms)
-            .map_err(ticket_refusal)?;
+            .map_err(|_| unsigned(Error::Invalid, "ticket-malformed"))?;
+        let claims =
+            ticket::verify(&self.keys, text.trim(), max as usize, now_ms).map_err(|error| {
+                // Expiry and revocation are judged on claims whose signature checked out.
+                let signed = matches!(error, TicketError::Expired | TicketError::Revoked);
+                AttachRefusal {
+                    refusal: ticket_refusal(error),
+                    signed,
+                }
+            })?;
         if claims.hive_id != self.hive_id {
-            return Err(Refusal::new(Error::Perm, "wrong-hive"));
+            return Err(Refusal::new(Error::Perm, "wrong-hive").into());
         }
         if claims.role != role {
-            return Err(Refusal::new(Error::Perm, "role-mismatch"));
+            return Err(Refusal::new(Error::Perm, "role-mismatch").into());
         }
         if !uname.is_empty() && uname != claims.subject {
-            return Err(Refusal::new(Error::Perm, "subject-mismatch"));
+            return Err(Refusal::new(Error::Perm, "subject-mismatch").into());
         }
         if self.revoked.is_revoked(claims.ticket_id) {
-            return Err(Refusal::new(Error::Closed, "revoked"));
+            return Err(Refusal::new(Error::Closed, "revoked").into());
         }
         if role.is_worker() {
             let known = self
@@ -100,7 +158,7 @@ impl Hive {
                 .by_ticket(claims.ticket_id)
                 .is_some_and(|w| w.id == claims.subject);
             if !known {
-                return Err(Refusal::new(Error::Closed, "unknown-worker"));
+                return Err(Refusal::new(Error::Closed, "unknown-worker").into());
             }
         } else {
             self.meter_operator(&claims, now_ms)?;

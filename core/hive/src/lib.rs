@@ -24,7 +24,7 @@ mod telemetry;
 mod wake;
 
 pub use audit::{push_value, AuditLog, AUDIT_LINE_MAX};
-pub use auth::Principal;
+pub use auth::{AttachRefusal, Principal};
 pub use cut::{CutReason, RootView};
 pub use durable::{Entry as JournalEntry, Restored, State as JournalState};
 pub use events::{Event, Pressure};

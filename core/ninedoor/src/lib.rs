@@ -50,6 +50,10 @@ pub struct NineDoor {
     closed: Vec<SessionId>,
     /// `/log/security.log` and `/proc/pressure/exhausted` (see `security`).
     security: SecurityLog,
+    /// The network address of each Secure9P session that has not attached yet: refusals of
+    /// unsigned tickets it presents are filed under it in the security log (bounded by
+    /// `sessions.max`; an entry goes when its session attaches or closes).
+    unattached_peers: BTreeMap<SessionId, String>,
     /// Test-only: when false, revoked tickets' sessions are left open (a deliberately broken
     /// core, so the simulator's checkers can prove they notice).
     #[cfg(feature = "test-switches")]
@@ -70,6 +74,7 @@ impl NineDoor {
             deadlines: BTreeSet::new(),
             next_session: 0,
             closed: Vec::new(),
+            unattached_peers: BTreeMap::new(),
             #[cfg(feature = "test-switches")]
             revocation_enforced: true,
         }
@@ -120,6 +125,15 @@ impl NineDoor {
     /// they still count in `/proc/pressure`.
     pub fn security_mut(&mut self) -> &mut SecurityLog {
         &mut self.security
+    }
+
+    /// Names the network peer of a session that has not attached yet (`a.b.c.d`): a ticket
+    /// it presents that nobody signed is refused into the security log under this address,
+    /// not into `/log/queen.log`.
+    pub fn set_unattached_peer(&mut self, sid: SessionId, source: String) {
+        if self.sessions.contains_key(&sid) {
+            self.unattached_peers.insert(sid, source);
+        }
     }
 
     /// Records a refusal of an unauthenticated peer from `source` (see `security`).

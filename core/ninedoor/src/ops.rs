@@ -42,17 +42,35 @@ impl NineDoor {
             return Err(refusal.error);
         }
         let serial = info.transport == crate::Transport::Serial;
-        let principal = match ticket {
-            Some(text) => self
+        let peer = self.unattached_peers.get(&sid).cloned();
+        let principal = match (ticket, peer) {
+            (Some(text), Some(peer)) => {
+                match self.hive.authenticate_peer(text, role, uname, now_ms) {
+                    Ok(principal) => principal,
+                    Err(refused) => {
+                        if !refused.signed {
+                            let r = refused.refusal;
+                            self.security_refused(now_ms, &peer, "attach", r.error, r.detail);
+                        }
+                        return Err(refused.refusal.error);
+                    }
+                }
+            }
+            (Some(text), None) => self
                 .hive
                 .authenticate(text, role, uname, now_ms)
                 .map_err(|r| r.error)?,
-            None if serial && role == "queen" => {
+            (None, _) if serial && role == "queen" => {
                 self.hive
                     .accepted(now_ms, "console", "attach", "role=queen transport=serial");
                 Principal::serial_queen()
             }
-            None => {
+            (None, Some(peer)) => {
+                let error = Error::Perm;
+                self.security_refused(now_ms, &peer, "attach", error, "ticket-required");
+                return Err(error);
+            }
+            (None, None) => {
                 let refusal = Refusal::new(Error::Perm, "ticket-required");
                 self.hive.refused(now_ms, uname, "attach", refusal);
                 return Err(Error::Perm);

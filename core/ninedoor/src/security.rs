@@ -69,6 +69,9 @@ pub struct SecurityLog {
     window_ms: u64,
     keys_max: usize,
     pending: BTreeMap<Key, Repeat>,
+    /// Refusals ever recorded, aggregated or not (the pump tells from it whether a peer's
+    /// attempt failed).
+    refusals: u64,
     pub exhausted: Exhausted,
 }
 
@@ -79,12 +82,14 @@ impl SecurityLog {
             window_ms: u64::from(limits.aggregate_ms),
             keys_max: limits.sources_max as usize,
             pending: BTreeMap::new(),
+            refusals: 0,
             exhausted: Exhausted::default(),
         }
     }
 
     /// One refusal of `source` (an address, never a claimed name).
     pub fn refused(&mut self, now_ms: u64, source: &str, verb: &str, error: Error, detail: &str) {
+        self.refusals += 1;
         let key: Key = (
             String::from(source),
             String::from(verb),
@@ -170,6 +175,11 @@ impl SecurityLog {
     }
 
     /// Lines written so far (aggregated repeats count once).
+    /// Refusals recorded so far, each repeat counted.
+    pub fn refusals(&self) -> u64 {
+        self.refusals
+    }
+
     pub fn lines(&self) -> u64 {
         self.log.lines()
     }

@@ -126,6 +126,7 @@ impl NineDoor {
 
     /// The connection is gone: forget the session and tell the hive its worker detached.
     pub fn close_session(&mut self, sid: SessionId, now_ms: u64) {
+        self.unattached_peers.remove(&sid);
         let Some(info) = self.sessions.remove(&sid) else {
             return;
         };
@@ -178,6 +179,7 @@ impl NineDoor {
 
     /// Binds an authenticated principal to a session and makes it ACTIVE.
     pub(crate) fn bind_principal(&mut self, sid: SessionId, principal: Principal, now_ms: u64) {
+        self.unattached_peers.remove(&sid);
         if let Some(tid) = principal.ticket_id {
             self.by_ticket.insert((tid, sid));
         }

@@ -21,7 +21,9 @@ impl Pump {
             }
             match self.nd.open_session(ninedoor::Transport::NineP, now_ms) {
                 Ok(sid) => {
-                    self.ninep.insert(conn, NinePConn::new(sid, &limits));
+                    self.nd.set_unattached_peer(sid, guard::source_text(source));
+                    self.ninep
+                        .insert(conn, NinePConn::new(sid, source, &limits));
                     self.guard.admitted(conn, source);
                     stats.accepted += 1;
                 }

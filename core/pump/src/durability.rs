@@ -92,6 +92,11 @@ impl Durability {
         true
     }
 
+    /// Where the durable part of the audit log ends (an absolute offset in the audit ring).
+    pub(crate) fn audit_cursor(&self) -> u64 {
+        self.audit_cursor
+    }
+
     /// End of turn: the audit lines written this turn, and a snapshot when one is due.
     pub(crate) fn settle<H: Hal>(&mut self, hal: &mut H, nd: &mut NineDoor, now_ms: u64) {
         if !self.commit(hal, nd, now_ms) {

@@ -94,6 +94,31 @@ pub struct Pump {
     paused: usize,
     /// Times the hive was rebuilt from its store after a store fault.
     rebuilds: u64,
+    /// When the next rebuild may be tried (see `RecoveryBackoff`).
+    recovery: RecoveryBackoff,
+}
+
+/// A store that keeps refusing writes (a full disk) is re-read at most every `delay_ms`,
+/// doubling from `RECOVERY_DELAY_MIN_MS` to `RECOVERY_DELAY_MAX_MS`, not on every turn: each
+/// rebuild reads the whole journal back, and a pump that did so in a loop would spin.
+#[derive(Debug, Clone, Copy, Default)]
+struct RecoveryBackoff {
+    not_before_ms: u64,
+    delay_ms: u64,
+}
+
+const RECOVERY_DELAY_MIN_MS: u64 = 10;
+const RECOVERY_DELAY_MAX_MS: u64 = 1_000;
+
+impl RecoveryBackoff {
+    fn due(&self, now_ms: u64) -> bool {
+        now_ms >= self.not_before_ms
+    }
+
+    fn tried(&mut self, now_ms: u64) {
+        self.delay_ms = (self.delay_ms * 2).clamp(RECOVERY_DELAY_MIN_MS, RECOVERY_DELAY_MAX_MS);
+        self.not_before_ms = now_ms.saturating_add(self.delay_ms);
+    }
 }
 
 impl Pump {
@@ -148,6 +173,7 @@ impl Pump {
             guard,
             paused: 0,
             rebuilds: 0,
+            recovery: RecoveryBackoff::default(),
             nd,
             durability,
             manifest,
@@ -196,16 +222,23 @@ impl Pump {
                 .hive_mut()
                 .redecide_revocations(refused.iter(), now_ms);
             pump.rebuilds = self.rebuilds + 1;
+            pump.recovery = self.recovery;
             *self = pump;
         }
         // If the store cannot even be read, the fault stays set: every reply is withheld and
-        // the next turn tries again.
+        // a later turn tries again (see `RecoveryBackoff`).
     }
 
     /// Times the hive was rebuilt from its store after a store fault: like a restart, a
     /// rebuild forgets what was decided but never made durable.
     pub fn rebuilds(&self) -> u64 {
         self.rebuilds
+    }
+
+    /// Where the durable part of the audit log ends (an absolute offset in the audit ring):
+    /// every boot after a crash, and every rebuild after a store fault, holds at least this.
+    pub fn audit_durable_end(&self) -> u64 {
+        self.durability.audit_cursor()
     }
 
     pub fn ninedoor(&self) -> &NineDoor {
@@ -243,7 +276,11 @@ impl Pump {
     /// One turn of the loop. Work per turn is bounded by the manifest's `pump` limits.
     pub fn turn<H: Hal>(&mut self, hal: &mut H) -> TurnStats {
         if self.durability.fault.is_some() {
-            self.recover_from_fault(hal);
+            let now_ms = self.now_ms(hal);
+            if self.recovery.due(now_ms) {
+                self.recovery.tried(now_ms);
+                self.recover_from_fault(hal);
+            }
         }
         let now_ms = self.now_ms(hal);
         let mut stats = TurnStats::default();
@@ -259,6 +296,9 @@ impl Pump {
         );
         self.hang_up_closed(hal, now_ms, &mut stats);
         self.durability.settle(hal, &mut self.nd, now_ms);
+        if self.durability.fault.is_none() {
+            self.recovery = RecoveryBackoff::default();
+        }
         stats
     }
 
@@ -277,7 +317,16 @@ impl Pump {
                 continue;
             };
             stats.serviced += 1;
-            if !conn.service(hal, *id, &mut self.nd, &mut self.durability, now_ms, stats) {
+            let alive = conn.service(
+                hal,
+                *id,
+                &mut self.nd,
+                &mut self.durability,
+                &mut self.guard,
+                now_ms,
+                stats,
+            );
+            if !alive {
                 gone.push(*id);
             } else if self.guard.is_waiting(*id) && conn.authenticated(&self.nd) {
                 self.guard.authenticated(*id);

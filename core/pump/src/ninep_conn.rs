@@ -1,6 +1,7 @@
 //! One Secure9P connection: bounded input and output buffers around a session engine.
 
 use crate::durability::Durability;
+use crate::guard::{self, Guard, Source};
 use crate::TurnStats;
 use alloc::vec::Vec;
 use hal::{ConnId, Hal};
@@ -11,6 +12,8 @@ use secure9p::Limits;
 
 pub(crate) struct NinePConn {
     sid: SessionId,
+    /// The peer's address, for the per-source back-off of failed attaches.
+    source: Option<Source>,
     engine: Session<Node>,
     inbuf: Vec<u8>,
     outbuf: Vec<u8>,
@@ -62,10 +65,11 @@ impl Pause {
 }
 
 impl NinePConn {
-    pub(crate) fn new(sid: SessionId, manifest: &Manifest) -> Self {
+    pub(crate) fn new(sid: SessionId, source: Option<Source>, manifest: &Manifest) -> Self {
         Self {
             pause: Pause::default(),
             sid,
+            source,
             engine: Session::new(Limits::from_manifest(manifest)),
             inbuf: Vec::new(),
             outbuf: Vec::new(),
@@ -96,12 +100,14 @@ impl NinePConn {
     }
 
     /// Reads, runs and writes what this connection has pending. `false` means hang up.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn service<H: Hal>(
         &mut self,
         hal: &mut H,
         id: ConnId,
         nd: &mut NineDoor,
         durability: &mut Durability,
+        guard: &mut Guard,
         now_ms: u64,
         stats: &mut TurnStats,
     ) -> bool {
@@ -109,6 +115,12 @@ impl NinePConn {
         if !self.closing && !paused && !self.receive(hal, id, stats) {
             return false;
         }
+        let unattached = !self.authenticated(nd);
+        if unattached && !self.inbuf.is_empty() && guard.auth_delay(self.source, now_ms).is_some() {
+            self.refuse_unheard(nd, now_ms);
+            return false;
+        }
+        let failures_before = nd.security().refusals();
         // Back-pressure: a peer that does not read its replies gets no new work done.
         if !self.closing && !paused && self.outbuf.len() < self.buffer_max && !self.inbuf.is_empty()
         {
@@ -138,6 +150,13 @@ impl NinePConn {
                 stats.backlog += 1;
             }
         }
+        if unattached {
+            if self.authenticated(nd) {
+                guard.auth_ok(self.source);
+            } else if nd.security().refusals() > failures_before {
+                guard.auth_failed(self.source, now_ms);
+            }
+        }
         // Write-ahead: decisions behind these replies are durable before the replies leave.
         if !durability.commit(hal, nd, now_ms) {
             self.outbuf.clear();
@@ -149,6 +168,16 @@ impl NinePConn {
         self.pause
             .update(hal, id, self.outbuf.len(), self.buffer_max, stats);
         !(self.closing && self.outbuf.is_empty())
+    }
+
+    /// The source is still waiting out an earlier failed attach: this connection's requests
+    /// are not even decoded, and it is hung up. Legitimate clients never present unsigned
+    /// tickets, so only a source that did is ever held back.
+    fn refuse_unheard(&mut self, nd: &mut NineDoor, now_ms: u64) {
+        let who = guard::source_text(self.source);
+        nd.security_refused(now_ms, &who, "attach", secure9p::Error::Quota, "backoff");
+        nd.security_mut().exhausted.auth_delay += 1;
+        self.inbuf.clear();
     }
 
     /// The most reply bytes one batch over `input` bytes can write: the tag window's requests

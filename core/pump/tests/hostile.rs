@@ -261,3 +261,70 @@ fn only_the_queen_and_relays_read_the_logs() {
     );
     assert!(q.read_file(&mut hive, "/log/security.log").is_ok());
 }
+
+/// A Secure9P connection from `ip` that presents `ticket` for the queen.
+fn attach_9p(hive: &mut TestHive, ip: [u8; 4], ticket: &str) -> Result<NineClient, Error> {
+    let conn = hive.hal.connect_from(NINEP_PORT, ip).expect("listening");
+    let mut c = hive.connect();
+    c.conn = conn;
+    c.attach(hive, "queen", "operator", ticket)?;
+    Ok(c)
+}
+
+#[test]
+fn forged_9p_tickets_go_to_the_security_log_and_back_off_their_source() {
+    let mut manifest = Manifest::default();
+    manifest.hive.log_ring_bytes = 4096;
+    let mut hive = TestHive::boot(manifest);
+    let mut q = queen_9p(&mut hive, [10, 1, 0, 1]).unwrap();
+    let audit_before = text(&mut q, &mut hive, "/log/queen.log");
+
+    // Unsigned text is refused, filed under the peer's address, and backs the source off:
+    // its next connection is hung up before a byte of it is decoded.
+    let forged = queen_ticket(7).replace('.', "x");
+    assert!(attach_9p(&mut hive, [10, 66, 0, 2], &forged).is_err());
+    for _ in 0..200 {
+        let conn = hive.hal.connect_from(NINEP_PORT, [10, 66, 0, 2]).unwrap();
+        let mut c = hive.connect();
+        c.conn = conn;
+        c.send(|codec, out| {
+            codec.version(out).unwrap();
+        });
+        hive.turn();
+        hive.turn();
+        assert!(c.poll().is_none(), "a backed-off source is not answered");
+        assert!(c.conn.is_closed());
+    }
+    // A genuine ticket refused for what it says (here: minted for another hive) is an
+    // authority event: it is audited and holds nobody back.
+    let claims =
+        ticket::Claims::new(1, 9, ticket::Role::Queen, "operator", 0, 86_400_000).for_hive(99);
+    let foreign = ticket::mint(&support::keys(), &claims).unwrap();
+    assert_eq!(
+        attach_9p(&mut hive, [10, 77, 0, 3], &foreign).err(),
+        Some(Error::Perm)
+    );
+    assert!(attach_9p(&mut hive, [10, 77, 0, 3], &queen_ticket(1 << 42)).is_ok());
+
+    let audit_after = text(&mut q, &mut hive, "/log/queen.log");
+    assert!(
+        audit_after.starts_with(audit_before.trim_end()),
+        "{audit_after}"
+    );
+    assert!(audit_after.contains("detail=wrong-hive"), "{audit_after}");
+    assert!(!audit_after.contains("10.66.0.2"), "{audit_after}");
+    hive.hal.advance_ms(1_000);
+    hive.settle();
+    let security = text(&mut q, &mut hive, "/log/security.log");
+    assert!(security.lines().count() <= 4, "{security}");
+    assert!(
+        security
+            .contains("ev=deny who=10.66.0.2 verb=attach reason=invalid detail=ticket-malformed"),
+        "{security}"
+    );
+    assert!(
+        security.contains("ev=deny-repeated who=10.66.0.2 verb=attach reason=quota detail=backoff"),
+        "{security}"
+    );
+    assert!(exhausted(&mut q, &mut hive, "auth_delay") >= 200);
+}

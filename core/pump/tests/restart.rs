@@ -32,6 +32,14 @@ fn worker_ticket(hive: &TestHive, id: &str) -> String {
         .clone()
 }
 
+/// The store takes writes again; the pump's next rebuild (at most a second away, see
+/// `RecoveryBackoff`) finds it healthy.
+fn heal_store(hive: &mut TestHive) {
+    hive.hal.store().set_failing(false);
+    hive.hal.advance_ms(1_000);
+    hive.settle();
+}
+
 /// Attaches worker `id` with `ticket` and appends one `beat` record to its telemetry; returns
 /// the open connection and the telemetry path.
 fn beat_once(hive: &mut TestHive, id: &str, ticket: &str) -> (support::NineClient, String) {
@@ -176,8 +184,7 @@ fn nothing_is_acknowledged_that_the_store_refused() {
     // No reply came: the connection was dropped with its write unanswered.
     assert!(queen.poll().is_none());
     assert!(queen.conn.is_closed());
-    hive.hal.store().set_failing(false);
-    hive.settle();
+    heal_store(&mut hive);
     // The hive was rebuilt from its journal: the unacknowledged spawn is not there.
     assert!(hive.pump.hive().registry().is_empty());
     ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
@@ -232,8 +239,7 @@ fn a_store_fault_costs_connections_not_telemetry() {
             .unwrap();
     });
     hive.settle();
-    hive.hal.store().set_failing(false);
-    hive.settle();
+    heal_store(&mut hive);
     assert!(agent.conn.is_closed());
     let worker = hive.pump.hive().registry().get("w0001").unwrap();
     assert_eq!(worker.records, 1);
@@ -255,8 +261,7 @@ fn a_revocation_the_store_refused_is_decided_again_by_the_rebuild() {
         c.write(fid, 0, br#"{"kill":"w0001"}"#, out).unwrap();
     });
     hive.settle();
-    hive.hal.store().set_failing(false);
-    hive.settle();
+    heal_store(&mut hive);
     // The kill was never acknowledged, but its sessions were closed: the rebuilt hive
     // revokes the ticket again instead of handing it back.
     assert!(hive.pump.hive().registry().get("w0001").is_none());
@@ -269,4 +274,45 @@ fn a_revocation_the_store_refused_is_decided_again_by_the_rebuild() {
     // And it is durable this time.
     hive.restart();
     assert!(hive.pump.hive().registry().get("w0001").is_none());
+}
+
+#[test]
+fn a_store_that_keeps_refusing_is_read_back_with_growing_pauses() {
+    let mut hive = TestHive::boot(Manifest::default());
+    ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
+    let mut queen = hive.connect();
+    queen
+        .attach(&mut hive, "queen", "operator", &queen_ticket(1 << 41))
+        .unwrap();
+    let fid = queen.open(&mut hive, "/queen/ctl", 1).unwrap();
+    // A full disk: writes that grow the store are refused, reads still work.
+    let used = hive.hal.store().used_bytes();
+    hive.hal.store().set_capacity(Some(used));
+    queen.send(|c, out| {
+        c.write(fid, 0, br#"{"spawn":"heartbeat"}"#, out).unwrap();
+    });
+    // A virtual second of 1 ms turns. Each attempt to rebuild is refused by the full store
+    // again, so the pump tries after 0, 10, 30, 70, 150, 310 and 630 ms, then waits until
+    // 1,270 ms: not on every turn.
+    for _ in 0..1_000 {
+        hive.hal.advance_ms(1);
+        hive.turn();
+    }
+    assert_eq!(hive.pump.rebuilds(), 0);
+    hive.hal.store().set_capacity(None);
+    hive.turn();
+    assert_eq!(
+        hive.pump.rebuilds(),
+        0,
+        "inside a pause the store is not read"
+    );
+    hive.hal.advance_ms(300);
+    hive.turn();
+    assert_eq!(
+        hive.pump.rebuilds(),
+        1,
+        "the first read after the pause finds it healed"
+    );
+    ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
+    assert!(hive.pump.hive().registry().get("w0002").is_some());
 }

@@ -36,9 +36,9 @@ struct HiveMemory {
     /// Per worker: (records, ring end, bytes of the ring already scanned up to).
     workers: BTreeMap<String, (u64, u64)>,
     audit_lines: u64,
-    journal: usize,
-    /// Writes the Queen's store had refused when the current boot began.
-    store_refused: u64,
+    /// How far the Queen's audit log had been made durable (an absolute byte offset): no
+    /// later boot or rebuild may hold less.
+    audit_durable: u64,
     writer_epoch: u64,
     /// Revoked workers and their acknowledged beats when the grace period ended.
     after_revoke: BTreeMap<String, Option<u64>>,
@@ -103,30 +103,27 @@ impl Invariants {
             {
                 let cell = &world.hives[hive];
                 let memory = &mut self.hives[hive];
-                // Audit lines ever written: the log is trimmed behind snapshots, but its count
-                // only grows, across restarts too.
-                let journal = cell
-                    .pump
-                    .borrow()
-                    .as_ref()
-                    .map_or(memory.journal, |p| p.hive().audit().lines() as usize);
-                // Audit lines acknowledge nothing: a store that refused writes during a boot
-                // may have cost the lines of those turns (docs/journal.md), never otherwise.
-                let store_refused = cell.store.refused();
-                if journal < memory.journal && store_refused == memory.store_refused {
-                    found.push((
-                        "append-only",
-                        format!("journal {} -> {journal}", memory.journal),
-                    ));
-                }
-                memory.journal = journal;
+                // What was made durable of the audit log survives every crash and every
+                // rebuild after a store fault; lines not yet written may be lost with them
+                // (docs/journal.md). Offsets are absolute, so trimming behind snapshots
+                // does not move them.
                 if let Some(pump) = cell.pump.borrow().as_ref() {
+                    let end = pump.hive().audit().end();
+                    if end < memory.audit_durable {
+                        found.push((
+                            "append-only",
+                            format!(
+                                "audit durable to {} but ends at {end}",
+                                memory.audit_durable
+                            ),
+                        ));
+                    }
+                    memory.audit_durable = memory.audit_durable.max(pump.audit_durable_end());
                     let boot = (cell.boots.get(), pump.rebuilds());
                     if boot != memory.boot {
                         // A new boot (or a rebuild after a store fault) starts from what the
                         // store holds; continuity lives in the journal.
                         memory.boot = boot;
-                        memory.store_refused = store_refused;
                         memory.workers.clear();
                         memory.audit_lines = 0;
                         memory.writer_epoch = 0;
