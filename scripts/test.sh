@@ -140,15 +140,16 @@ stage_bench() {
 
 stage_image() {
     # The QEMU virt image: three boots (provisioned, no blob, no token), then the smoke pack
-    # through cohsh over the console on a fourth and over Secure9P on a fifth, whose reply
-    # statuses must match the simulator's and a hosted hive's (scripts/pack-parity.sh).
+    # through cohsh over the console on a fourth and over Secure9P on a fifth, whose replies,
+    # bodies included (normalised), must match the simulator's and a hosted hive's
+    # (scripts/pack-parity.sh).
     cargo build -p cohsh
     local out="$WORK/qemu-smoke.out" target="${CARGO_TARGET_DIR:-target}"
     [[ $target == /* ]] || target="$ROOT/$target"
     COHSH="$target/debug/cohsh" \
         COHSH_SCRIPTS=hosttools/cohsh/packs/smoke.coh COHSH_OUT="$out" \
         scripts/qemu-e2e.sh
-    scripts/pack-parity.sh --also "$out" --also "$out.9p"
+    scripts/pack-parity.sh --also "$out" --also-9p "$out.9p"
 }
 
 stage_sel4() {
