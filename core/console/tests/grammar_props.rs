@@ -10,7 +10,7 @@ use cohesix_console::grammar::{check_path, DEPTH_MAX};
 use cohesix_console::{parse, Command, ParseError, Verb};
 use proptest::prelude::*;
 
-/// The documented verbs (docs/interfaces.md §5), lower case, written out independently of
+/// The documented verbs (docs/interfaces.md §2.4), lower case, written out independently of
 /// `Verb::ALL`.
 const VERBS: [&str; 12] = [
     "help", "ping", "auth", "attach", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "quit",

@@ -1,7 +1,7 @@
 //! Properties of the `/queen/ctl` grammar (docs/interfaces.md §8) against a model: lines are
 //! built from random sets of the documented fields (valid and invalid identifiers, several
 //! heads at once, envelopes complete or not, nested or not), serialised as JSON, and the
-//! parser's answer must be the one the model derives from the rules of §8:
+//! parser's answer must be the one the model derives from the rules of docs/interfaces.md §8:
 //! - exactly one head (`spawn`, `kill`, `bind`, `unbind`, `revoke`, `key`, or `budget` with a
 //!   `worker`) or the line is `empty`/`ambiguous`;
 //! - `count`, `site` and `lease` go only with `spawn`, and a spawn's budget names no worker;
@@ -170,7 +170,7 @@ fn to_json(f: &Fields) -> Map<String, Value> {
     m
 }
 
-/// The model of §8 for one command: its command, or the refusal's `detail`.
+/// The model of docs/interfaces.md §8 for one command: its command, or the refusal's `detail`.
 fn expect_command(f: &Fields) -> Result<Command, &'static str> {
     let budget_head = f.spawn.is_none() && f.budget.is_some();
     let heads = [

@@ -67,7 +67,7 @@ prop_compose! {
     }
 }
 
-/// The ticket text model (docs/interfaces.md §4): `cohesix-ticket-<claims hex>.<mac hex>`, the
+/// The ticket text model (docs/interfaces.md §5): `cohesix-ticket-<claims hex>.<mac hex>`, the
 /// length limit checked first, lowercase hex only, a MAC of exactly MAC_LEN bytes; written
 /// here independently of the decoder's `split`.
 fn model_split(text: &str, max: usize) -> Result<(Vec<u8>, [u8; MAC_LEN]), TicketError> {
