@@ -7,7 +7,7 @@
 #      scripts run against a provisioned boot (the run directory is cohsh's state directory).
 #      With COHSH_OUT=<file>, smoke.coh runs with --json over the console into <file>, then
 #      on a fresh boot over Secure9P (--transport 9p) into <file>.9p, for
-#      `scripts/pack-parity.sh --also <file> --also <file>.9p`.
+#      `scripts/pack-parity.sh --also <file> --also-9p <file>.9p`.
 # Exits non-zero on the first failure, with the serial log of the failing boot.
 #
 #   scripts/qemu-e2e.sh [--no-build] [boot-qemu.sh options, e.g. --ninep-port 5640]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command. Runs every check CI runs, in order, each under a clear header:
 # formatting, lints, the workspace tests with every insta snapshot checked (the simulator's
-# golden transcripts, the dashboard's frames), the no_std link proof, a bounded fuzz session,
+# golden transcripts, the dashboard's frames) and the image library's host tests
+# (kernel-image/src/lib.rs: boot plan, memory maps), the no_std link proof, a bounded fuzz session,
 # a compile check of the benchmarks, the QEMU virt image end to end (with the cohsh smoke pack
 # and its parity against the simulator and a hosted hive), the same on seL4 (the image as the
 # root task of the vendored seL4 16.0.0), and the Pi 4 and AWS (UEFI) images' smoke boots.
@@ -101,6 +102,10 @@ stage_fmt() {
 
 stage_clippy() {
     cargo clippy --workspace --all-targets -- -D warnings
+    # The image's host-testable library and its tests (the image itself is linted for
+    # aarch64 as kernel-image/README.md says).
+    cargo clippy --manifest-path kernel-image/Cargo.toml --lib --tests \
+        --target-dir "${CARGO_TARGET_DIR:-target}/kernel-image-host" -- -D warnings
 }
 
 stage_test() {
@@ -110,6 +115,10 @@ stage_test() {
     # output is shown in full (CI reads the `test result:` lines) and kept for the summary.
     cargo insta test --workspace --check --require-full-match --unreferenced=reject 2>&1 |
         tee "$TEST_LOG"
+    # The image's platform-independent library (boot plan, memory maps) on the host; the
+    # image is its own cargo project, so its own lock file and target directory.
+    cargo test --manifest-path kernel-image/Cargo.toml --lib \
+        --target-dir "${CARGO_TARGET_DIR:-target}/kernel-image-host" 2>&1 | tee -a "$TEST_LOG"
 }
 
 stage_nostd() {
@@ -140,15 +149,16 @@ stage_bench() {
 
 stage_image() {
     # The QEMU virt image: three boots (provisioned, no blob, no token), then the smoke pack
-    # through cohsh over the console on a fourth and over Secure9P on a fifth, whose reply
-    # statuses must match the simulator's and a hosted hive's (scripts/pack-parity.sh).
+    # through cohsh over the console on a fourth and over Secure9P on a fifth, whose replies,
+    # bodies included (normalised), must match the simulator's and a hosted hive's
+    # (scripts/pack-parity.sh).
     cargo build -p cohsh
     local out="$WORK/qemu-smoke.out" target="${CARGO_TARGET_DIR:-target}"
     [[ $target == /* ]] || target="$ROOT/$target"
     COHSH="$target/debug/cohsh" \
         COHSH_SCRIPTS=hosttools/cohsh/packs/smoke.coh COHSH_OUT="$out" \
         scripts/qemu-e2e.sh
-    scripts/pack-parity.sh --also "$out" --also "$out.9p"
+    scripts/pack-parity.sh --also "$out" --also-9p "$out.9p"
 }
 
 stage_sel4() {

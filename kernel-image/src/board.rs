@@ -3,19 +3,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+pub use cohesix_kernel_image::plan::BlobFault;
+
 use hal::Hal;
 use hal_smoltcp::{Ipv4Cidr, NetConfig};
-
-/// Why no provisioning blob could be read.
-#[derive(Debug)]
-pub enum BlobFault {
-    /// The boot medium carries none (`source` says where it was looked for).
-    Absent { source: &'static str },
-    /// There is one but it could not be read whole. Only fw_cfg (qemu-virt and
-    /// sel4) can fail this way so far; the other platforms have no provisioning medium yet.
-    #[cfg_attr(not(any(feature = "qemu-virt", feature = "sel4")), allow(dead_code))]
-    Unreadable { source: &'static str, why: String },
-}
 
 /// The network came up as asked: the station address to report.
 pub struct NetUp {

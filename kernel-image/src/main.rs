@@ -10,16 +10,15 @@ mod arch;
 mod board;
 mod heap;
 mod panic;
-mod plan;
 mod platform;
 mod say;
 
 use alloc::vec::Vec;
 
 use board::Board;
+use cohesix_kernel_image::plan::{self, Network, Plan};
 use hal::Clock;
 use hal_smoltcp::NetConfig;
-use plan::{Network, Plan};
 use pump::{Provision, Pump};
 use say::say;
 

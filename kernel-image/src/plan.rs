@@ -12,7 +12,15 @@ use hal_virt::provision::{self, Provisioned, FW_CFG_NAME};
 use manifest::Manifest;
 use ticket::Keyring;
 
-use crate::board::BlobFault;
+/// Why no provisioning blob could be read.
+#[derive(Debug)]
+pub enum BlobFault {
+    /// The boot medium carries none (`source` says where it was looked for).
+    Absent { source: &'static str },
+    /// There is one but it could not be read whole. Only fw_cfg (qemu-virt and sel4) can
+    /// fail this way so far; the other platforms have no provisioning medium yet.
+    Unreadable { source: &'static str, why: String },
+}
 
 /// The shipped manifest, used when the blob carries none. Limits are not secrets.
 const BUILT_IN_MANIFEST: &str = include_str!("../../configs/hive.toml");
@@ -141,4 +149,150 @@ fn built_in_manifest() -> Manifest {
     // The shipped file is checked by the workspace tests; the default is the same reference
     // hive should it ever fail here.
     parse_manifest(BUILT_IN_MANIFEST).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    const KEY: &str = "a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2";
+    const TOKEN: &str = "tok-0123456789abcdef";
+
+    fn blob(body: &str) -> Result<Vec<u8>, BlobFault> {
+        Ok(format!("cohesix-provision 1\n{body}").into_bytes())
+    }
+
+    fn closed_reason(plan: &Plan) -> &str {
+        match &plan.network {
+            Network::Closed { reason } => reason,
+            other => panic!("expected a closed network, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_blob_closes_the_network_and_says_how_to_provide_one() {
+        let plan = plan(Err(BlobFault::Absent { source: "fw_cfg" }));
+        let reason = closed_reason(&plan);
+        assert!(
+            reason.starts_with("no provisioning blob (fw_cfg;"),
+            "{reason}"
+        );
+        assert!(reason.contains(&format!("name={FW_CFG_NAME}")), "{reason}");
+        assert_eq!(plan.network.ports(), &[] as &[u16]);
+        assert!(plan.keys.is_empty());
+        assert_eq!(plan.manifest_source, "built-in");
+        assert_eq!(plan.manifest, built_in_manifest());
+    }
+
+    #[test]
+    fn an_unreadable_or_refused_blob_closes_the_network_with_why() {
+        let plan = plan(Err(BlobFault::Unreadable {
+            source: "fw_cfg",
+            why: "short read".into(),
+        }));
+        assert_eq!(
+            closed_reason(&plan),
+            "provisioning blob unreadable (fw_cfg): short read"
+        );
+        let plan = super::plan(Ok(b"not a provisioning blob".to_vec()));
+        assert!(
+            closed_reason(&plan).starts_with("provisioning blob refused: "),
+            "{}",
+            closed_reason(&plan)
+        );
+    }
+
+    #[test]
+    fn a_blob_without_keys_closes_the_network() {
+        let plan = plan(blob(&format!("console-token {TOKEN}\n")));
+        assert_eq!(closed_reason(&plan), "no hive-key provisioned");
+        // The token is still handed on; it only matters once a key exists.
+        assert_eq!(plan.console_token.as_deref(), Some(TOKEN.as_bytes()));
+    }
+
+    #[test]
+    fn a_key_without_a_token_opens_only_secure9p() {
+        let plan = plan(blob(&format!("hive-key 3 {KEY}\n")));
+        assert_eq!(
+            plan.network,
+            Network::NinePOnly {
+                reason: "no console-token provisioned".into()
+            }
+        );
+        assert_eq!(plan.network.ports(), &[NINEP_PORT]);
+        assert_eq!(plan.keys.active_id(), Some(3));
+        assert_eq!(plan.address, None);
+    }
+
+    #[test]
+    fn a_full_blob_opens_both_ports_and_notes_no_secret() {
+        let plan = plan(blob(&format!(
+            "hive-key 1 {KEY}\nhive-key 7 {KEY}\nactive-key 1\nconsole-token {TOKEN}\n\
+             seed {KEY}\nip 10.0.2.15/24\ngateway 10.0.2.2\n"
+        )));
+        assert_eq!(plan.network, Network::Full);
+        assert_eq!(plan.network.ports(), &[NINEP_PORT, CONSOLE_PORT]);
+        assert_eq!((plan.keys.len(), plan.keys.active_id()), (2, Some(1)));
+        assert_eq!(plan.seed, Some([0xa2; 32]));
+        let (ip, gateway) = plan.address.expect("an address");
+        assert_eq!(
+            (ip.addr, ip.prefix_len, gateway),
+            ([10, 0, 2, 15], 24, Some([10, 0, 2, 2]))
+        );
+        assert_eq!(
+            plan.notes,
+            vec![String::from(
+                "provision keys=2 active=1 console-token=set seed=set manifest=built-in"
+            )]
+        );
+        assert!(!plan.notes.concat().contains("a2a2") && !plan.notes.concat().contains(TOKEN));
+    }
+
+    #[test]
+    fn a_provisioned_manifest_replaces_the_built_in_one() {
+        let plan = plan(blob(&format!(
+            "hive-key 1 {KEY}\nconsole-token {TOKEN}\nmanifest\n[hive]\nname = \"edge\"\n"
+        )));
+        assert_eq!(plan.network, Network::Full);
+        assert_eq!(plan.manifest_source, "provisioned");
+        assert_eq!(plan.manifest.hive.name, "edge");
+        assert!(
+            plan.notes[0].ends_with("manifest=provisioned"),
+            "{:?}",
+            plan.notes
+        );
+    }
+
+    #[test]
+    fn a_bad_provisioned_manifest_closes_the_network_on_the_built_in_one() {
+        for (text, why) in [
+            ("[hive]\nname = \n", "provisioned manifest refused: "),
+            (
+                "[hive]\nworkers_max = 0\n",
+                "provisioned manifest refused: ",
+            ),
+            ("[hive]\nbogus = 1\n", "provisioned manifest refused: "),
+        ] {
+            let plan = plan(blob(&format!(
+                "hive-key 1 {KEY}\nconsole-token {TOKEN}\nmanifest\n{text}"
+            )));
+            assert!(
+                closed_reason(&plan).starts_with(why),
+                "{text:?}: {:?}",
+                plan.network
+            );
+            // One line of the parser's report, never a multi-line dump on the serial console.
+            assert!(!closed_reason(&plan).contains('\n'));
+            assert_eq!(plan.manifest_source, "built-in");
+            assert_eq!(plan.manifest, built_in_manifest());
+        }
+    }
+
+    #[test]
+    fn the_built_in_manifest_is_the_shipped_file_not_the_fallback() {
+        let shipped = parse_manifest(BUILT_IN_MANIFEST).expect("configs/hive.toml is valid");
+        assert_eq!(shipped.hive.name, "hive");
+        assert_eq!(built_in_manifest(), shipped);
+    }
 }

@@ -7,33 +7,13 @@
 
 use core::ptr::addr_of_mut;
 
-/// How one 2 MiB block is mapped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemKind {
-    Normal,
-    Device,
-    Unmapped,
-}
+pub use cohesix_kernel_image::memory::MemKind;
+use cohesix_kernel_image::memory::{block_descriptor, BLOCK, MAIR};
 
-const BLOCK: u64 = 2 << 20;
 const GIB_MAPPED: usize = 4;
 const ENTRIES: usize = 512;
 
-/// MAIR attribute indices.
-const ATTR_DEVICE: u64 = 0;
-const ATTR_NORMAL: u64 = 1;
-/// Attr0 Device-nGnRnE, Attr1 Normal write-back read/write-allocate.
-const MAIR: u64 = 0xff << 8;
-
-const VALID: u64 = 1;
 const TABLE: u64 = 0b11;
-const AF: u64 = 1 << 10;
-const INNER_SHAREABLE: u64 = 0b11 << 8;
-const PXN: u64 = 1 << 53;
-const UXN: u64 = 1 << 54;
-
-const NORMAL_BLOCK: u64 = VALID | (ATTR_NORMAL << 2) | INNER_SHAREABLE | AF | UXN;
-const DEVICE_BLOCK: u64 = VALID | (ATTR_DEVICE << 2) | AF | PXN | UXN;
 
 /// 39-bit addresses (walks start at level 1), write-back walks, 4 KiB granule, TTBR1 off.
 const TCR_T0SZ: u64 = 25;
@@ -52,14 +32,6 @@ struct Table([u64; ENTRIES]);
 
 static mut LEVEL1: Table = Table([0; ENTRIES]);
 static mut LEVEL2: [Table; GIB_MAPPED] = [const { Table([0; ENTRIES]) }; GIB_MAPPED];
-
-fn block_descriptor(addr: u64, kind: MemKind) -> u64 {
-    match kind {
-        MemKind::Normal => addr | NORMAL_BLOCK,
-        MemKind::Device => addr | DEVICE_BLOCK,
-        MemKind::Unmapped => 0,
-    }
-}
 
 /// Builds the tables from `kind_of(block address)` and turns the MMU and caches on.
 ///

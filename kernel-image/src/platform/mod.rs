@@ -2,7 +2,8 @@
 //! provides the same items:
 //!
 //! - `NAME`: the platform string `/proc/boot` reports;
-//! - `memory_kind(addr)`: how the MMU maps each 2 MiB block (RAM, device, nothing);
+//! - `memory_kind(addr)`: how the MMU maps each 2 MiB block (RAM, device, nothing), from
+//!   the board's map in `cohesix_kernel_image::memory` (the library, host-tested);
 //! - `early_console()`: a `core::fmt::Write` on the serial port, usable from any state
 //!   (panics, faults), needing no heap;
 //! - `Machine`: the board, implementing [`crate::board::Board`];

@@ -15,7 +15,6 @@ use hal_pi4::{DmaBuf, Genet, GenetConfig, Mmio, Pl011};
 use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
 use hal_virt::{timer, BootEntropy, GenericTimer, VirtHal};
 
-use crate::arch::mmu::MemKind;
 use crate::board::{BlobFault, Board, NetUp};
 
 pub const NAME: &str = "pi4";
@@ -39,16 +38,7 @@ static mut RX_FRAMES: Frames<{ RX_DESCS * BUF_LEN }> = Frames([0; RX_DESCS * BUF
 static mut TX_FRAMES: Frames<{ TX_DESCS * BUF_LEN }> = Frames([0; TX_DESCS * BUF_LEN]);
 static mut MAILBOX_MSG: Frames<MESSAGE_LEN> = Frames([0; MESSAGE_LEN]);
 
-/// RAM in the first GiB (the part every Pi 4 has), peripherals in the top 64 MiB of 4 GiB.
-pub fn memory_kind(addr: u64) -> MemKind {
-    if addr < 0x4000_0000 {
-        MemKind::Normal
-    } else if (0xFC00_0000..0x1_0000_0000).contains(&addr) {
-        MemKind::Device
-    } else {
-        MemKind::Unmapped
-    }
-}
+pub use cohesix_kernel_image::memory::pi4::memory_kind;
 
 pub fn early_console() -> Pl011<Mmio> {
     // SAFETY: UART0 of the BCM2711, mapped as device memory (or the MMU is still off).

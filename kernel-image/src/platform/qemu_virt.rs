@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 
 use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
 use hal_virt::board::{
-    virtio_mmio_intid, virtio_mmio_slot, DEVICE_SPACE_END, FW_CFG_BASE, GICD_BASE, GICR_BASE,
-    PL011_BASE, RAM_BASE, VIRTIO_MMIO_COUNT,
+    virtio_mmio_intid, virtio_mmio_slot, FW_CFG_BASE, GICD_BASE, GICR_BASE, PL011_BASE,
+    VIRTIO_MMIO_COUNT,
 };
 use hal_virt::fwcfg::{FwCfg, FwCfgError, MmioFwCfg};
 use hal_virt::provision::{FW_CFG_NAME, PROVISION_MAX};
@@ -16,13 +16,10 @@ use hal_virt::{
     probe_net, timer, BootEntropy, GenericTimer, GicV3, NicError, Pl011, VirtHal, VirtioNic,
 };
 
-use crate::arch::mmu::MemKind;
 use crate::board::{BlobFault, Board, NetUp};
 
 pub const NAME: &str = "qemu-virt";
 
-/// RAM mapped as normal memory: QEMU's `-m` up to 1 GiB.
-const RAM_MAPPED: u64 = 1 << 30;
 /// The in-memory store's bound.
 const STORE_BYTES: usize = 1 << 20;
 /// QEMU user networking (slirp): the guest is 10.0.2.15, the host's gateway 10.0.2.2.
@@ -32,16 +29,7 @@ const DEFAULT_IP: Ipv4Cidr = Ipv4Cidr {
 };
 const DEFAULT_GATEWAY: [u8; 4] = [10, 0, 2, 2];
 
-pub fn memory_kind(addr: u64) -> MemKind {
-    let ram = RAM_BASE as u64;
-    if addr < DEVICE_SPACE_END as u64 {
-        MemKind::Device
-    } else if addr < ram + RAM_MAPPED {
-        MemKind::Normal
-    } else {
-        MemKind::Unmapped
-    }
-}
+pub use cohesix_kernel_image::memory::qemu_virt::memory_kind;
 
 /// The PL011 as QEMU (or `init`) left it.
 pub fn early_console() -> Pl011 {
