@@ -23,7 +23,7 @@ mod shard;
 mod telemetry;
 mod wake;
 
-pub use audit::{push_value, AuditLog, AUDIT_LINE_MAX};
+pub use audit::{AuditLog, AUDIT_LINE_MAX};
 pub use auth::Principal;
 pub use cut::{CutReason, RootView};
 pub use durable::{Entry as JournalEntry, Restored, State as JournalState};

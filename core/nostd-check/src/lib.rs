@@ -9,6 +9,7 @@ pub use console as _console;
 pub use hal as _hal;
 pub use hive as _hive;
 pub use journal as _journal;
+pub use kv as _kv;
 pub use manifest as _manifest;
 pub use ninedoor as _ninedoor;
 pub use pump as _pump;
