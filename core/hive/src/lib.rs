@@ -29,7 +29,7 @@ pub use cut::{CutReason, RootView};
 pub use durable::{Entry as JournalEntry, Restored, State as JournalState};
 pub use events::{Event, Pressure};
 pub use lifecycle::{Lifecycle, LifecycleCommand, NodeState, SystemEvent};
-pub use registry::{Registry, Worker, WorkerKind, WorkerState};
+pub use registry::{Registry, RegistryState, Worker, WorkerKind};
 pub use ring::{Ring, RingRead};
 pub use shard::ShardLabel;
 
