@@ -13,6 +13,7 @@ pub use kv as _kv;
 pub use manifest as _manifest;
 pub use ninedoor as _ninedoor;
 pub use pump as _pump;
+pub use refusal as _refusal;
 pub use secure9p as _secure9p;
 pub use ticket as _ticket;
 pub use worker as _worker;
