@@ -39,7 +39,7 @@ impl WorkerKind {
 
 /// A registered worker's state as the Queen's registry sees it. Revoked workers leave the
 /// registry. The agent's own view is `worker::AgentState`; the dashboard's, which adds the
-/// §10 lifecycle states, is `DashboardWorkerState`.
+/// node lifecycle states, is `DashboardWorkerState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegistryState {
     /// Spawned and ticketed; has not attached yet.

@@ -8,9 +8,9 @@ pub const TAIL_LINES: usize = 64;
 /// Sparkline samples kept per worker.
 pub const SAMPLES: usize = 120;
 
-/// A worker's state as the dashboard sees it: the node lifecycle states (docs/interfaces.md
-/// §10) plus the registry's PENDING (`hive::RegistryState`) and the dashboard's REVOKED for
-/// workers whose ticket is gone. The agent's own view is `worker::AgentState`.
+/// A worker's state as the dashboard sees it: the lifecycle states (docs/interfaces.md §10)
+/// plus the registry's PENDING (`hive::RegistryState`) and the dashboard's REVOKED for workers
+/// whose ticket is gone. The agent's own view is `worker::AgentState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DashboardWorkerState {
     Pending,
