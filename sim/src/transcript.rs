@@ -2,7 +2,8 @@
 //! `t=<seconds, 6 decimals> hive=<h> src=<host> ev=<event> k=v ...`, sorted by time and then
 //! by a stable sequence number. Per-worker events of the same kind, source and fields that
 //! fall in the same window are folded into one line with a count and id ranges, so a
-//! thousand workers coming online read as a few lines, not a thousand.
+//! thousand workers coming online read as a few lines, not a thousand. Values are written in
+//! the log style of the `key=value` format (`kv::Style::Log`), as audit lines are.
 
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -169,7 +170,7 @@ fn render_item(item: &Item<'_>, out: &mut String) {
         }
     }
     for (k, v) in &r.fields {
-        let _ = write!(out, " {k}={}", quote(v));
+        kv::push_pair(out, k, v, kv::Style::Log);
     }
     out.push('\n');
 }
@@ -177,27 +178,6 @@ fn render_item(item: &Item<'_>, out: &mut String) {
 /// `000012.345678`: seconds padded so columns line up and text order is time order.
 pub fn format_time(t_us: u64) -> String {
     format!("{:06}.{:06}", t_us / 1_000_000, t_us % 1_000_000)
-}
-
-/// Quotes a value holding spaces, quotes or `=`, escaping `"` and `\`.
-pub fn quote(value: &str) -> String {
-    let plain = !value.is_empty()
-        && !value
-            .chars()
-            .any(|c| c.is_whitespace() || c == '"' || c == '=' || c == '\\');
-    if plain {
-        return value.to_string();
-    }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
 }
 
 /// `w0001..w0003,w0007`: sorted ids with runs of consecutive numbers collapsed.
@@ -283,9 +263,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(quote("a b"), "\"a b\"");
-        assert_eq!(quote("x\"y"), "\"x\\\"y\"");
-        assert_eq!(quote(""), "\"\"");
         assert_eq!(
             id_ranges(&["w0003", "w0001", "w0002", "x"]),
             "w0001..w0003,x"

@@ -4,16 +4,18 @@
 
 use manifest::ConsoleLimits;
 
-/// Exponential back-off state for one console session.
+/// Exponential back-off state for one console session: the wait the hive imposes on a client
+/// whose attach failed (no jitter: the hive decides, deterministically). Not to be confused
+/// with `worker::ReconnectBackoff`, the pacing an agent applies to its own reconnects.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Backoff {
+pub struct AttachBackoff {
     base_ms: u64,
     cap_ms: u64,
     failures: u32,
     not_before_ms: u64,
 }
 
-impl Backoff {
+impl AttachBackoff {
     pub fn new(base_ms: u64, cap_ms: u64) -> Self {
         Self {
             base_ms,

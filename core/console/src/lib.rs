@@ -24,7 +24,7 @@ pub mod line;
 pub mod session;
 
 pub use auth::{check_auth, token_matches, AuthRefusal};
-pub use backoff::Backoff;
+pub use backoff::AttachBackoff;
 pub use frame::{encode_frame, FrameDecoder, FrameError, FrameFault};
 pub use grammar::{parse, quote, Command, ParseError, Reason, Reply, Verb};
 pub use line::{LineDecoder, LineError};

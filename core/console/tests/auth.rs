@@ -1,6 +1,6 @@
 //! Token handshake and attach back-off.
 
-use cohesix_console::{check_auth, token_matches, AuthRefusal, Backoff, ConsoleLimits};
+use cohesix_console::{check_auth, token_matches, AttachBackoff, AuthRefusal, ConsoleLimits};
 use secure9p::Error;
 
 #[test]
@@ -54,7 +54,7 @@ fn refusal_reasons() {
 
 #[test]
 fn backoff_doubles_to_the_cap() {
-    let mut b = Backoff::from_limits(&ConsoleLimits::default());
+    let mut b = AttachBackoff::from_limits(&ConsoleLimits::default());
     let mut now = 1_000;
     let mut delays = Vec::new();
     for _ in 0..11 {
@@ -74,7 +74,7 @@ fn backoff_doubles_to_the_cap() {
 
 #[test]
 fn backoff_resets_on_success() {
-    let mut b = Backoff::new(250, 64_000);
+    let mut b = AttachBackoff::new(250, 64_000);
     b.record_failure(0);
     b.record_failure(250);
     assert_eq!(b.remaining(300), 450);
@@ -86,7 +86,7 @@ fn backoff_resets_on_success() {
 
 #[test]
 fn backoff_never_overflows() {
-    let mut b = Backoff::new(u64::MAX / 2, u64::MAX);
+    let mut b = AttachBackoff::new(u64::MAX / 2, u64::MAX);
     for _ in 0..200 {
         b.record_failure(u64::MAX - 5);
     }

@@ -28,15 +28,14 @@ impl AuditLog {
         }
     }
 
-    /// Appends `t=<ms> ev=<event> k=v ...`; values with spaces or quotes are quoted.
+    /// Appends `t=<ms> ev=<event> k=v ...` in the log style of the `key=value` format
+    /// (`kv::Style::Log`): values other than plain tokens are quoted, control characters
+    /// dropped, so one audit line is always one line.
     pub fn record(&mut self, now_ms: u64, event: &str, fields: &[(&str, &str)]) {
         let mut line = String::with_capacity(96);
         let _ = write!(line, "t={now_ms} ev={event}");
         for (key, value) in fields {
-            line.push(' ');
-            line.push_str(key);
-            line.push('=');
-            push_value(&mut line, value);
+            kv::push_pair(&mut line, key, value, kv::Style::Log);
         }
         if line.len() > AUDIT_LINE_MAX {
             let mut cut = AUDIT_LINE_MAX - 3;
@@ -92,31 +91,6 @@ impl AuditLog {
     pub fn start(&self) -> u64 {
         self.ring.start()
     }
-}
-
-/// Writes a value bare if it is a plain token, else double-quoted with `"` and `\` escaped and
-/// control characters dropped, so one audit line is always one line.
-pub fn push_value(line: &mut String, value: &str) {
-    let plain = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\' && c != '=');
-    if plain {
-        line.push_str(value);
-        return;
-    }
-    line.push('"');
-    for c in value.chars() {
-        match c {
-            '"' | '\\' => {
-                line.push('\\');
-                line.push(c);
-            }
-            c if c.is_control() => line.push(' '),
-            c => line.push(c),
-        }
-    }
-    line.push('"');
 }
 
 #[cfg(test)]

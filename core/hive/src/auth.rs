@@ -1,6 +1,6 @@
 //! Who a session is: ticket verification at attach and the worker attach/detach bookkeeping.
 
-use crate::registry::WorkerState;
+use crate::registry::RegistryState;
 use crate::{Hive, Refusal};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -178,7 +178,7 @@ impl Hive {
             worker.sessions = worker.sessions.saturating_add(1);
             worker.last_seen_ms = now_ms;
         }
-        self.set_worker_state(id, WorkerState::Online, "attached", now_ms);
+        self.set_worker_state(id, RegistryState::Online, "attached", now_ms);
     }
 
     /// A session holding this worker's ticket closed.
@@ -188,7 +188,7 @@ impl Hive {
         };
         worker.sessions = worker.sessions.saturating_sub(1);
         if worker.sessions == 0 {
-            self.set_worker_state(id, WorkerState::Offline, "detached", now_ms);
+            self.set_worker_state(id, RegistryState::Offline, "detached", now_ms);
         }
     }
 }

@@ -2,7 +2,7 @@
 //! the ticket and every session holding it closes at once.
 
 use crate::durable::Entry;
-use crate::registry::WorkerState;
+use crate::registry::RegistryState;
 use crate::wake::meter_at;
 use crate::{Event, Hive, Refusal};
 use alloc::string::String;
@@ -167,7 +167,7 @@ impl Hive {
     pub(crate) fn set_worker_state(
         &mut self,
         id: &str,
-        state: WorkerState,
+        state: RegistryState,
         reason: &'static str,
         now_ms: u64,
     ) {
@@ -192,7 +192,7 @@ impl Hive {
         );
         let id = String::from(id);
         self.emit(match state {
-            WorkerState::Online => Event::WorkerOnline { id },
+            RegistryState::Online => Event::WorkerOnline { id },
             _ => Event::WorkerOffline { id, reason },
         });
     }

@@ -4,7 +4,7 @@
 //! and the entries after it without auditing or emitting anything a second time.
 
 use crate::lifecycle::{LifecycleCommand, NodeState, SystemEvent};
-use crate::registry::{Worker, WorkerKind, WorkerState};
+use crate::registry::{RegistryState, Worker, WorkerKind};
 use crate::{Hive, Lifecycle, Ring, ShardLabel};
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -444,7 +444,7 @@ impl Hive {
             id,
             kind,
             site: w.site.clone(),
-            state: WorkerState::Offline,
+            state: RegistryState::Offline,
             state_reason: "restored",
             ticket_id: w.seq,
             ticket: text,

@@ -23,13 +23,13 @@ mod shard;
 mod telemetry;
 mod wake;
 
-pub use audit::{push_value, AuditLog, AUDIT_LINE_MAX};
+pub use audit::{AuditLog, AUDIT_LINE_MAX};
 pub use auth::{AttachRefusal, Principal};
 pub use cut::{CutReason, RootView};
 pub use durable::{Entry as JournalEntry, Restored, State as JournalState};
 pub use events::{Event, Pressure};
 pub use lifecycle::{Lifecycle, LifecycleCommand, NodeState, SystemEvent};
-pub use registry::{Registry, Worker, WorkerKind, WorkerState};
+pub use registry::{Registry, RegistryState, Worker, WorkerKind};
 pub use ring::{Ring, RingRead};
 pub use shard::ShardLabel;
 

@@ -37,9 +37,11 @@ impl WorkerKind {
     }
 }
 
-/// A registered worker's state as the Queen sees it. Revoked workers leave the registry.
+/// A registered worker's state as the Queen's registry sees it. Revoked workers leave the
+/// registry. The agent's own view is `worker::AgentState`; the dashboard's, which adds the
+/// node lifecycle states, is `DashboardWorkerState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkerState {
+pub enum RegistryState {
     /// Spawned and ticketed; has not attached yet.
     Pending,
     /// Attached and heard from within the heartbeat deadline.
@@ -48,12 +50,12 @@ pub enum WorkerState {
     Offline,
 }
 
-impl WorkerState {
+impl RegistryState {
     pub fn as_str(self) -> &'static str {
         match self {
-            WorkerState::Pending => "PENDING",
-            WorkerState::Online => "ONLINE",
-            WorkerState::Offline => "OFFLINE",
+            RegistryState::Pending => "PENDING",
+            RegistryState::Online => "ONLINE",
+            RegistryState::Offline => "OFFLINE",
         }
     }
 }
@@ -64,7 +66,7 @@ pub struct Worker {
     pub kind: WorkerKind,
     pub shard: ShardLabel,
     pub site: Option<String>,
-    pub state: WorkerState,
+    pub state: RegistryState,
     pub state_reason: &'static str,
     pub ticket_id: u64,
     /// The ticket text handed to the worker; readable by the Queen only.
@@ -282,9 +284,9 @@ impl Registry {
         self.workers
             .values()
             .fold((0, 0, 0), |(p, on, off), w| match w.state {
-                WorkerState::Pending => (p + 1, on, off),
-                WorkerState::Online => (p, on + 1, off),
-                WorkerState::Offline => (p, on, off + 1),
+                RegistryState::Pending => (p + 1, on, off),
+                RegistryState::Online => (p, on + 1, off),
+                RegistryState::Offline => (p, on, off + 1),
             })
     }
 }

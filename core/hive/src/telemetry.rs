@@ -1,6 +1,6 @@
 //! Telemetry ingest (docs/interfaces.md §7): whole records into per-worker rings.
 
-use crate::registry::WorkerState;
+use crate::registry::RegistryState;
 use crate::{Hive, Refusal, RingRead};
 use secure9p::Error;
 
@@ -38,8 +38,8 @@ impl Hive {
         }
         worker.records += 1;
         worker.last_seen_ms = now_ms;
-        if worker.state == WorkerState::Offline && worker.sessions > 0 {
-            self.set_worker_state(id, WorkerState::Online, "heard", now_ms);
+        if worker.state == RegistryState::Offline && worker.sessions > 0 {
+            self.set_worker_state(id, RegistryState::Online, "heard", now_ms);
         }
         Ok(record.len())
     }

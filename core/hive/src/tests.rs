@@ -43,7 +43,7 @@ fn spawn_mints_a_verifiable_ticket_and_attach_brings_worker_online() {
     let id = spawn_one(&mut hive, "");
     assert_eq!(id, "w0001");
     let worker = hive.registry().get(&id).unwrap();
-    assert_eq!(worker.state, WorkerState::Pending);
+    assert_eq!(worker.state, RegistryState::Pending);
     assert!(
         worker.ticket.len() <= 224,
         "worker ticket {} chars",
@@ -51,7 +51,10 @@ fn spawn_mints_a_verifiable_ticket_and_attach_brings_worker_online() {
     );
     let p = attach(&mut hive, &id, 5).unwrap();
     assert_eq!(p.worker_id(), Some("w0001"));
-    assert_eq!(hive.registry().get(&id).unwrap().state, WorkerState::Online);
+    assert_eq!(
+        hive.registry().get(&id).unwrap().state,
+        RegistryState::Online
+    );
     let log = log_text(&hive);
     assert!(log.contains("ev=spawn id=w0001"), "{log}");
     assert!(
@@ -158,14 +161,20 @@ fn silent_workers_go_offline_and_come_back_when_heard() {
     let id = spawn_one(&mut hive, "");
     attach(&mut hive, &id, 0).unwrap();
     hive.tick(15_000);
-    assert_eq!(hive.registry().get(&id).unwrap().state, WorkerState::Online);
+    assert_eq!(
+        hive.registry().get(&id).unwrap().state,
+        RegistryState::Online
+    );
     hive.tick(15_001);
     assert_eq!(
         hive.registry().get(&id).unwrap().state,
-        WorkerState::Offline
+        RegistryState::Offline
     );
     hive.append_telemetry(&id, b"hb\n", 15_002).unwrap();
-    assert_eq!(hive.registry().get(&id).unwrap().state, WorkerState::Online);
+    assert_eq!(
+        hive.registry().get(&id).unwrap().state,
+        RegistryState::Online
+    );
     let mut events = Vec::new();
     hive.drain_events(&mut events);
     assert!(events.contains(&Event::WorkerOffline {

@@ -5,7 +5,7 @@
 //! O(workers). Ticks are charged lazily: an ONLINE worker's `meter.ticks` is settled when its
 //! state changes, and `worker_meter` adds the ticks elapsed since.
 
-use crate::registry::{Worker, WorkerState};
+use crate::registry::{RegistryState, Worker};
 use crate::Hive;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -14,7 +14,7 @@ use ticket::Meter;
 /// A worker's spending as of hive tick `tick_count`.
 pub(crate) fn meter_at(worker: &Worker, tick_count: u64) -> Meter {
     let mut meter = worker.meter;
-    if worker.state == WorkerState::Online {
+    if worker.state == RegistryState::Online {
         meter.ticks = meter
             .ticks
             .saturating_add(tick_count.saturating_sub(worker.ticks_from));
@@ -69,7 +69,7 @@ impl Hive {
             self.revoke_worker(&id, reason, now_ms);
         }
         for id in due.silent {
-            self.set_worker_state(&id, WorkerState::Offline, "heartbeat-missed", now_ms);
+            self.set_worker_state(&id, RegistryState::Offline, "heartbeat-missed", now_ms);
         }
         for ticket in due.requeue {
             self.schedule(ticket);
@@ -97,7 +97,7 @@ impl Hive {
             return;
         }
         due.requeue.push(ticket);
-        if worker.state != WorkerState::Online {
+        if worker.state != RegistryState::Online {
             return;
         }
         let before = meter_at(worker, before_tick);
@@ -125,7 +125,7 @@ impl Hive {
 
     fn next_wake(&self, worker: &Worker) -> u64 {
         let mut at = worker.expires_at_ms;
-        if worker.state != WorkerState::Online {
+        if worker.state != RegistryState::Online {
             return at;
         }
         let deadline = u64::from(self.manifest.hive.heartbeat_deadline_ms);

@@ -264,18 +264,16 @@ impl Default for GuardLimits {
 pub struct Features {
     pub gpu: bool,
     pub policy: bool,
-    pub audit: bool,
     pub replay: bool,
     pub updates: bool,
     pub host: bool,
 }
 
 impl Features {
-    pub fn list(&self) -> [(&'static str, bool); 6] {
+    pub fn list(&self) -> [(&'static str, bool); 5] {
         [
             ("gpu", self.gpu),
             ("policy", self.policy),
-            ("audit", self.audit),
             ("replay", self.replay),
             ("updates", self.updates),
             ("host", self.host),

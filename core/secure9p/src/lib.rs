@@ -7,9 +7,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-mod error;
-
-pub use error::Error;
+/// The core's named refusals, under the name the protocol code has always used.
+pub use refusal::Refusal as Error;
 mod backend;
 
 pub use backend::{Attr, Backend, DirEntry, Qid, RequestKind, QT_APPEND, QT_DIR, QT_FILE};

@@ -1,16 +1,18 @@
 //! Reconnect pacing: exponential back-off with deterministic jitter, so a site full of agents
 //! cut at the same instant spreads its return instead of storming the Queen.
 
-/// Delay before the next connection attempt.
+/// Delay before the next connection attempt: the pacing an agent applies to itself, jittered
+/// so agents spread out. Not to be confused with `console::AttachBackoff`, the wait the hive
+/// imposes on a client whose attach failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
+pub struct ReconnectBackoff {
     base_ms: u64,
     cap_ms: u64,
     failures: u32,
     rng: u64,
 }
 
-impl Backoff {
+impl ReconnectBackoff {
     pub fn new(base_ms: u64, cap_ms: u64, seed: u64) -> Self {
         Self {
             base_ms: base_ms.max(1),
@@ -55,7 +57,7 @@ mod tests {
 
     #[test]
     fn doubles_up_to_the_cap_with_bounded_jitter() {
-        let mut b = Backoff::new(1_000, 8_000, 7);
+        let mut b = ReconnectBackoff::new(1_000, 8_000, 7);
         let delays: alloc::vec::Vec<u64> = (0..6).map(|_| b.next_delay_ms()).collect();
         for (i, d) in delays.iter().enumerate() {
             let base = (1_000u64 << i.min(3)).min(8_000);
@@ -68,7 +70,7 @@ mod tests {
     #[test]
     fn same_seed_same_delays() {
         let run = |seed| {
-            let mut b = Backoff::new(500, 30_000, seed);
+            let mut b = ReconnectBackoff::new(500, 30_000, seed);
             (0..8)
                 .map(|_| b.next_delay_ms())
                 .collect::<alloc::vec::Vec<_>>()

@@ -1,7 +1,7 @@
 //! The heartbeat agent: attach with a ticket, open the own telemetry file, append one line
 //! per period, and stop or cut off the moment the Queen says so or goes silent.
 
-use crate::backoff::Backoff;
+use crate::backoff::ReconnectBackoff;
 use crate::config::AgentConfig;
 use crate::state::{AgentEvent, AgentEventKind, AgentState, AgentStats, RootStatus};
 use alloc::format;
@@ -60,7 +60,7 @@ pub struct HeartbeatAgent {
     seq: u64,
     next_beat_ms: u64,
     reconnect_at_ms: u64,
-    backoff: Backoff,
+    backoff: ReconnectBackoff,
     root_view: RootView,
     events: Vec<AgentEvent>,
     stats: AgentStats,
@@ -72,7 +72,7 @@ impl HeartbeatAgent {
         config.deadline_ms = config.deadline_ms.max(2);
         // A beat period at or past the deadline would read as a lost Queen.
         config.heartbeat_ms = config.heartbeat_ms.clamp(1, config.deadline_ms - 1);
-        let backoff = Backoff::new(
+        let backoff = ReconnectBackoff::new(
             config.reconnect_base_ms,
             config.reconnect_cap_ms,
             config.jitter_seed,

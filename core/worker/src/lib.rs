@@ -34,7 +34,7 @@ mod config;
 mod heartbeat;
 mod state;
 
-pub use backoff::Backoff;
+pub use backoff::ReconnectBackoff;
 pub use config::{telemetry_path_of, AgentConfig, HEARTBEAT_ROLE};
 pub use heartbeat::HeartbeatAgent;
 pub use hive::CutReason;

@@ -4,7 +4,8 @@ use core::fmt;
 use hive::CutReason;
 use secure9p::Error;
 
-/// Where an agent stands with its Queen.
+/// Where an agent stands with its Queen, as the agent itself sees it (the Queen's view of the
+/// same worker is `hive::RegistryState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentState {
     /// Never attached yet: waiting for a transport (see `HeartbeatAgent::wants_connect`).

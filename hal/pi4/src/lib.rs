@@ -1,5 +1,6 @@
-//! Drivers of the Raspberry Pi 4 (BCM2711): the PL011 console at 0xFE201000, the ARM generic
-//! timer and the GENET v5 Ethernet MAC with its BCM54213PE PHY, all behind the HAL traits.
+//! Drivers of the Raspberry Pi 4 (BCM2711): the PL011 console at 0xFE201000, the VideoCore
+//! mailbox and the GENET v5 Ethernet MAC with its BCM54213PE PHY. The clock and the machine the
+//! image runs on are the shared aarch64 ones (`hal/aarch64`: generic timer, `Machine`).
 //! Registers are reached through the [`Regs`] trait, so every driver also runs against a
 //! simulated register file in host tests; nothing here blocks without a bound.
 #![no_std]
@@ -14,13 +15,8 @@ pub mod gpio;
 pub mod mailbox;
 pub mod mmio;
 pub mod pl011;
-pub mod timer;
 
 pub use dma::DmaBuf;
 pub use genet::{Genet, GenetConfig, GenetError, Link, Speed};
 pub use mmio::{Mmio, Regs};
 pub use pl011::{Pl011, Pl011Error};
-pub use timer::{Counter, GenericClock};
-
-#[cfg(target_arch = "aarch64")]
-pub use timer::ArmCounter;

@@ -1,6 +1,7 @@
-//! Drivers of the QEMU virt machine: PL011 console, ARM generic timer, virtio-net over
-//! virtio-mmio and the fw_cfg provisioning channel, assembled into `VirtHal`. The image polls
-//! every device and never takes an interrupt; a GICv3, when present, only wakes an idle core.
+//! The QEMU virt board: virtio-net over virtio-mmio, the fw_cfg provisioning channel and the
+//! board's memory map. The aarch64 pieces it shares with the other boards (PL011, generic timer,
+//! GICv3, MMIO, entropy, the `Machine` that assembles them) live in `hal/aarch64`; they are
+//! re-exported here under the paths the virt code has always used.
 #![no_std]
 
 extern crate alloc;
@@ -8,19 +9,13 @@ extern crate alloc;
 extern crate std;
 
 pub mod board;
-pub mod entropy;
 pub mod fwcfg;
-pub mod gic;
-pub mod machine;
-pub mod mmio;
-pub mod pl011;
 pub mod provision;
-pub mod timer;
 pub mod virtio;
 
-pub use entropy::BootEntropy;
-pub use gic::GicV3;
-pub use machine::VirtHal;
-pub use pl011::Pl011;
-pub use timer::GenericTimer;
+pub use hal_aarch64::{entropy, gic, mmio, pl011, timer};
+pub use hal_aarch64::{BootEntropy, GenericTimer, GicV3, Pl011};
 pub use virtio::{probe_net, set_dma_offset, NicError, VirtioNic};
+
+/// The QEMU virt machine: the shared aarch64 `Machine` over virtio-net.
+pub type VirtHal<D = VirtioNic> = hal_aarch64::Machine<D>;

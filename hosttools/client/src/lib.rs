@@ -3,6 +3,7 @@
 //! asks through `retry`, and `NinePool` shares attached sessions between telemetry readers.
 
 pub mod console;
+pub mod creds;
 pub mod error;
 pub mod ninep;
 pub mod options;

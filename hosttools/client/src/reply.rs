@@ -129,29 +129,10 @@ pub fn parse_pairs(text: &str) -> Vec<(String, String)> {
     pairs
 }
 
-/// One value: bare up to the next space, or double-quoted with `\"`, `\\`, `\n`, `\r` escapes
-/// (the inverse of `console::quote`).
+/// One value, as the shared `kv` parser reads it (the inverse of `console::quote`). An
+/// unterminated quote keeps what it had; the line is the hive's, not ours to refuse.
 fn take_value(text: &str) -> (String, &str) {
-    let Some(quoted) = text.strip_prefix('"') else {
-        let end = text.find(' ').unwrap_or(text.len());
-        return (text[..end].to_string(), &text[end..]);
-    };
-    let mut value = String::new();
-    let mut chars = quoted.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return (value, &quoted[i + 1..]),
-            '\\' => match chars.next() {
-                Some((_, 'n')) => value.push('\n'),
-                Some((_, 'r')) => value.push('\r'),
-                Some((_, other)) => value.push(other),
-                None => break,
-            },
-            c => value.push(c),
-        }
-    }
-    // An unterminated quote keeps what it had; the line is the hive's, not ours to refuse.
-    (value, "")
+    kv::take_value(text).unwrap_or_else(|kv::Unterminated(value)| (value, ""))
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub fn parse_reply(line: &str) -> Option<Reply> {
             break;
         }
         let (key, after) = rest.split_once('=')?;
-        let (value, after) = take_value(after)?;
+        let (value, after) = kv::take_value(after).ok()?;
         fields.push((key.to_string(), value));
         rest = after;
     }
@@ -78,26 +78,4 @@ pub fn parse_reply(line: &str) -> Option<Reply> {
         detail: get("detail"),
         fields,
     })
-}
-
-/// A bare value runs to the next space; a quoted one undoes the console's escapes.
-fn take_value(text: &str) -> Option<(String, &str)> {
-    let Some(quoted) = text.strip_prefix('"') else {
-        let end = text.find(' ').unwrap_or(text.len());
-        return Some((text[..end].to_string(), &text[end..]));
-    };
-    let mut value = String::new();
-    let mut chars = quoted.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return Some((value, &quoted[i + 1..])),
-            '\\' => match chars.next()?.1 {
-                'n' => value.push('\n'),
-                'r' => value.push('\r'),
-                other => value.push(other),
-            },
-            c => value.push(c),
-        }
-    }
-    None
 }

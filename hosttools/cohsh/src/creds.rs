@@ -9,37 +9,21 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use client::secret;
 use ticket::Keyring;
 
-/// File names inside a state directory.
-pub const TOKEN_FILE: &str = "console.token";
-pub const KEY_FILE: &str = "hive.key";
-pub const QUEEN_TICKET_FILE: &str = "queen.ticket";
-/// Where a running hive's addresses are written, as `KEY=value` lines a shell can source
-/// (the QEMU boot script writes the same file into its run directory).
-pub const ATTACH_ENV_FILE: &str = "attach.env";
+// The state directory and its file names are the host tools' shared loader's, so `cohsh`
+// provisions exactly what the dashboard reads.
+pub use client::creds::{
+    default_state_dir, ATTACH_ENV_FILE, HIVE_ID_FILE, KEY_FILE, QUEEN_TICKET_FILE, TOKEN_FILE,
+};
 
 /// Ticket ids minted outside the hive start here, far above the hive's own worker sequence
 /// numbers, so revoking a worker can never revoke an operator's ticket by accident.
 pub const OPERATOR_TICKET_ID_BASE: u64 = 1 << 40;
-
-/// `$COHESIX_STATE_DIR`, else `$XDG_STATE_HOME/cohesix`, else `~/.local/state/cohesix`.
-pub fn default_state_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("COHESIX_STATE_DIR") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("XDG_STATE_HOME") {
-        return PathBuf::from(dir).join("cohesix");
-    }
-    match std::env::var_os("HOME") {
-        Some(home) => PathBuf::from(home).join(".local/state/cohesix"),
-        None => PathBuf::from(".cohesix"),
-    }
-}
 
 /// Random bytes from the operating system.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
@@ -55,9 +39,6 @@ pub fn wall_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
-
-/// The file in the state directory holding the hive's id (16 hex digits).
-pub const HIVE_ID_FILE: &str = "hive.id";
 
 /// The hive a minted ticket is for: the `hive.id` beside the key file (a state directory
 /// holds both), else the default state directory's.
@@ -117,12 +98,7 @@ pub fn write_secret(path: &Path, contents: &str) -> Result<()> {
 /// The first line of a secret file, trimmed (tokens and tickets). A symlink or a file open
 /// to group or others is refused.
 pub fn read_line(path: &Path) -> Result<String> {
-    let text = secret::read_secret(path)?;
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty());
-    match line {
-        Some(line) => Ok(line.to_string()),
-        None => bail!("{} is empty", path.display()),
-    }
+    Ok(client::creds::read_line(path)?)
 }
 
 /// Records where a hive listens, for clients started later from the same state directory.

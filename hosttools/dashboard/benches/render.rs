@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use dashboard::app::App;
 use dashboard::fixture;
-use dashboard::model::WorkerState;
+use dashboard::model::DashboardWorkerState;
 use dashboard::source::{ReplaySource, Source};
 use dashboard::ui;
 use ratatui::backend::TestBackend;
@@ -40,9 +40,9 @@ fn frames(c: &mut Criterion) {
                 // A state change forces the filtered view to be rebuilt this frame.
                 flip = !flip;
                 let state = if flip {
-                    WorkerState::Offline
+                    DashboardWorkerState::Offline
                 } else {
-                    WorkerState::Online
+                    DashboardWorkerState::Online
                 };
                 model.set_state("w00003", state, "bench");
                 terminal

@@ -1,12 +1,12 @@
 //! Synthetic hives for benchmarks, snapshot tests and demos: deterministic (no clock, no
 //! randomness), with every panel populated.
 
-use crate::model::{Model, Row, WorkerState};
+use crate::model::{DashboardWorkerState, Model, Row};
 use crate::transcript::Record;
 
 /// States cycle through this pattern: mostly ONLINE, a few of every other state.
-const PATTERN: [WorkerState; 20] = {
-    use WorkerState::*;
+const PATTERN: [DashboardWorkerState; 20] = {
+    use DashboardWorkerState::*;
     [
         Online, Online, Online, Online, Online, Online, Online, Online, Pending, Online, Online,
         Online, Degraded, Online, Online, Draining, Online, Offline, Online, Booting,

@@ -3,7 +3,6 @@
 //! A `Source` fills a bounded `Model`; the `ui` renders only what fits on screen.
 
 pub mod app;
-pub mod creds;
 pub mod fixture;
 pub mod model;
 pub mod source;

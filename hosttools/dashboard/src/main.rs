@@ -12,8 +12,8 @@ use crossterm::execute;
 use ratatui::backend::TestBackend;
 use ratatui::{DefaultTerminal, Terminal};
 
+use client::creds;
 use dashboard::app::App;
-use dashboard::creds;
 use dashboard::model::Model;
 use dashboard::source::{LiveOptions, LiveSource, PollPlan, ReplaySource, Source};
 use dashboard::ui;
@@ -106,7 +106,7 @@ fn main() -> Result<()> {
                 creds::find_ticket(ticket.as_deref(), ticket_file.as_deref(), &env, &state_dir)
                     .map_err(anyhow::Error::msg)?;
             let ticket = found.ticket;
-            let subject = subject.unwrap_or_else(|| creds::subject_of(&ticket));
+            let subject = subject.unwrap_or_else(|| dashboard::source::subject_of(&ticket));
             let plan = PollPlan {
                 rotate,
                 ..PollPlan::default()

@@ -47,10 +47,7 @@ impl Record {
             quote(&self.ev)
         );
         for (k, v) in &self.fields {
-            line.push(' ');
-            line.push_str(k);
-            line.push('=');
-            line.push_str(&quote(v));
+            kv::push_pair(&mut line, k, v, kv::Style::Log);
         }
         line
     }
@@ -59,10 +56,7 @@ impl Record {
     pub fn summary(&self) -> String {
         let mut out = self.ev.clone();
         for (k, v) in &self.fields {
-            out.push(' ');
-            out.push_str(k);
-            out.push('=');
-            out.push_str(&quote(v));
+            kv::push_pair(&mut out, k, v, kv::Style::Log);
         }
         out
     }
@@ -95,84 +89,21 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Splits a line into `key=value` pairs.
+/// Splits a line into `key=value` pairs (the shared `kv` parser, bounded by [`LINE_MAX`]).
 pub fn tokenize(line: &str) -> Result<Vec<(String, String)>, ParseError> {
     if line.len() > LINE_MAX {
         return Err(ParseError::TooLong);
     }
-    let bytes = line.as_bytes();
-    let mut pairs = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b' ' || bytes[i] == b'\t' {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i] != b'=' && bytes[i] != b' ' && bytes[i] != b'\t' {
-            i += 1;
-        }
-        if i >= bytes.len() || bytes[i] != b'=' || i == start {
-            return Err(ParseError::BadToken(start));
-        }
-        let key = line[start..i].to_string();
-        i += 1;
-        let (value, next) = value_at(line, i)?;
-        pairs.push((key, value));
-        i = next;
-    }
-    Ok(pairs)
+    kv::pairs(line).map_err(|e| match e {
+        kv::KvError::BadToken(col) => ParseError::BadToken(col),
+        kv::KvError::UnterminatedQuote(col) => ParseError::UnterminatedQuote(col),
+    })
 }
 
-/// Reads one value starting at byte `i`; returns it and the index after it.
-fn value_at(line: &str, mut i: usize) -> Result<(String, usize), ParseError> {
-    let bytes = line.as_bytes();
-    if bytes.get(i) != Some(&b'"') {
-        let start = i;
-        while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
-            i += 1;
-        }
-        return Ok((line[start..i].to_string(), i));
-    }
-    let open = i;
-    let mut value = String::new();
-    let mut chars = line[i + 1..].char_indices();
-    while let Some((off, c)) = chars.next() {
-        match c {
-            '"' => return Ok((value, open + 1 + off + 1)),
-            '\\' => match chars.next() {
-                Some((_, e)) => value.push(e),
-                None => break,
-            },
-            c => value.push(c),
-        }
-    }
-    Err(ParseError::UnterminatedQuote(open))
-}
-
-/// Quotes a value unless it is a plain token (the same rule the hive's audit writer uses).
+/// Quotes a value unless it is a plain token: the log style the hive's audit writer and the
+/// simulator's transcripts use.
 pub fn quote(value: &str) -> String {
-    let plain = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\' && c != '=');
-    if plain {
-        return value.to_string();
-    }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    kv::quote(value, kv::Style::Log).into_owned()
 }
 
 /// Parses `t=` seconds with up to six decimals into microseconds.

@@ -5,7 +5,7 @@ use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use dashboard::app::{App, Mode};
-use dashboard::model::{Model, WorkerState};
+use dashboard::model::{DashboardWorkerState, Model};
 use dashboard::source::{ReplaySource, Source};
 use dashboard::ui;
 use ratatui::backend::TestBackend;
@@ -103,13 +103,13 @@ fn commands_seek_step_and_speed() {
     rig.chars("seek 30.5");
     rig.key(KeyCode::Enter);
     assert_eq!(rig.source.position_us(), 30_500_000);
-    assert_eq!(rig.model.count(WorkerState::Revoked), 1);
+    assert_eq!(rig.model.count(DashboardWorkerState::Revoked), 1);
     rig.key(KeyCode::Char('['));
     assert_eq!(rig.source.position_us(), 20_500_000);
-    assert_eq!(rig.model.count(WorkerState::Revoked), 0);
+    assert_eq!(rig.model.count(DashboardWorkerState::Revoked), 0);
     rig.key(KeyCode::Char('.'));
     assert_eq!(rig.source.position_us(), 21_000_000);
-    assert_eq!(rig.model.count(WorkerState::Revoked), 1);
+    assert_eq!(rig.model.count(DashboardWorkerState::Revoked), 1);
     rig.key(KeyCode::Char('+'));
     assert_eq!(rig.source.status().speed, 2.0);
     rig.key(KeyCode::Char(':'));

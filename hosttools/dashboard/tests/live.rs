@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dashboard::model::{Model, WorkerState};
+use dashboard::model::{DashboardWorkerState, Model};
 use dashboard::source::{
     Connector, Control, FsError, HiveFs, LiveSource, PollPlan, Poller, Source, StreamRead, Update,
 };
@@ -221,7 +221,7 @@ fn audit_log_carries_states_and_reports_loss() {
     poller.poll(&mut fs, &mut out2).unwrap();
     out.extend(out2);
     apply(&mut model, out);
-    assert_eq!(model.count(WorkerState::Online), 1000);
+    assert_eq!(model.count(DashboardWorkerState::Online), 1000);
     // The ring moves on past the cursor: the next read reports the loss.
     {
         let mut h = fake.0.lock().unwrap();
@@ -272,7 +272,7 @@ fn live_source_follows_spawns_commands_and_link_loss() {
     assert!(wait_for(&mut source, &mut model, |m| m.len() == 1000));
     hive.lock().unwrap().online();
     assert!(wait_for(&mut source, &mut model, |m| m
-        .count(WorkerState::Online)
+        .count(DashboardWorkerState::Online)
         == 1000));
     assert_eq!(model.pressure[0], 3);
     assert_eq!(model.sessions.active, 1);

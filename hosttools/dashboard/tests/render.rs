@@ -3,7 +3,7 @@
 
 use dashboard::app::{App, Mode};
 use dashboard::fixture;
-use dashboard::model::{Model, WorkerState};
+use dashboard::model::{DashboardWorkerState, Model};
 use dashboard::source::{ReplaySource, Source, SourceStatus};
 use dashboard::ui;
 use ratatui::backend::TestBackend;
@@ -123,7 +123,7 @@ fn cells_are_coloured_by_state() {
     let mut seen = Vec::new();
     for (pos, cell) in buf.content().iter().enumerate() {
         let glyph = cell.symbol();
-        for state in WorkerState::ALL {
+        for state in DashboardWorkerState::ALL {
             if glyph == ui::style::glyph(state) && pos / 200 > 1 && pos / 200 < 30 {
                 assert_eq!(cell.fg, ui::style::color(state), "{state:?} at {pos}");
                 seen.push(state);
@@ -131,10 +131,10 @@ fn cells_are_coloured_by_state() {
         }
     }
     for state in [
-        WorkerState::Online,
-        WorkerState::Pending,
-        WorkerState::Offline,
-        WorkerState::Degraded,
+        DashboardWorkerState::Online,
+        DashboardWorkerState::Pending,
+        DashboardWorkerState::Offline,
+        DashboardWorkerState::Degraded,
     ] {
         assert!(seen.contains(&state), "{state:?} drawn");
     }

@@ -16,7 +16,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use hal_ena::pci::{self, Ecam};
 use hal_ena::{DmaBuf, Ena, EnaConfig, Mmio};
 use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
-use hal_virt::{timer, BootEntropy, GenericTimer, Pl011, VirtHal};
+use hal_aarch64::{timer, BootEntropy, GenericTimer, Machine as Aarch64Machine, Pl011};
 use r_efi::efi;
 
 use crate::board::{BlobFault, Board, NetUp};
@@ -151,14 +151,14 @@ pub fn early_console() -> Pl011 {
 }
 
 pub struct Machine {
-    hal: VirtHal<Nic>,
+    hal: Aarch64Machine<Nic>,
 }
 
 pub fn bring_up() -> Machine {
     let uart = early_console();
     let entropy = BootEntropy::new(None, timer::counter());
     Machine {
-        hal: VirtHal::new(uart, GenericTimer::new(), entropy, STORE_BYTES),
+        hal: Aarch64Machine::new(uart, GenericTimer::new(), entropy, STORE_BYTES),
     }
 }
 
@@ -197,7 +197,7 @@ fn start_ena(clock: &GenericTimer) -> Result<Nic, String> {
 }
 
 impl Board for Machine {
-    type Hal = VirtHal<Nic>;
+    type Hal = Aarch64Machine<Nic>;
 
     fn hal(&mut self) -> &mut Self::Hal {
         &mut self.hal

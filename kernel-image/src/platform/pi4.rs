@@ -13,7 +13,7 @@ use hal_pi4::genet::BUF_LEN;
 use hal_pi4::mailbox::{self, MAILBOX_BASE, MAILBOX_LEN, MESSAGE_LEN};
 use hal_pi4::{DmaBuf, Genet, GenetConfig, Mmio, Pl011};
 use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
-use hal_virt::{timer, BootEntropy, GenericTimer, VirtHal};
+use hal_aarch64::{timer, BootEntropy, GenericTimer, Machine as Aarch64Machine};
 
 use crate::board::{BlobFault, Board, NetUp};
 
@@ -46,16 +46,16 @@ pub fn early_console() -> Pl011<Mmio> {
 }
 
 pub struct Machine {
-    hal: VirtHal<Nic>,
+    hal: Aarch64Machine<Nic>,
 }
 
 pub fn bring_up() -> Machine {
     // The firmware (or QEMU) has set the UART up at 115200; it is used as found.
     // SAFETY: UART0's address; nothing else drives it through this handle.
-    let uart = unsafe { hal_virt::Pl011::new(UART0_BASE) };
+    let uart = unsafe { hal_aarch64::Pl011::new(UART0_BASE) };
     let entropy = BootEntropy::new(None, timer::counter());
     Machine {
-        hal: VirtHal::new(uart, GenericTimer::new(), entropy, STORE_BYTES),
+        hal: Aarch64Machine::new(uart, GenericTimer::new(), entropy, STORE_BYTES),
     }
 }
 
@@ -71,7 +71,7 @@ fn board_mac() -> [u8; 6] {
 }
 
 impl Board for Machine {
-    type Hal = VirtHal<Nic>;
+    type Hal = Aarch64Machine<Nic>;
 
     fn hal(&mut self) -> &mut Self::Hal {
         &mut self.hal

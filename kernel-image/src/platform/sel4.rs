@@ -24,7 +24,8 @@ use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
 use hal_virt::board::FW_CFG_BASE;
 use hal_virt::fwcfg::{FwCfg, FwCfgError, MmioFwCfg};
 use hal_virt::provision::{FW_CFG_NAME, PROVISION_MAX};
-use hal_virt::{timer, BootEntropy, GenericTimer, Pl011, VirtioNic};
+use hal_aarch64::{timer, BootEntropy, GenericTimer, Pl011};
+use hal_virt::VirtioNic;
 
 use wake::Wakeups;
 

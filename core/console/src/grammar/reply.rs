@@ -69,40 +69,17 @@ impl Reply {
     }
 }
 
-fn push_pairs(line: &mut String, kv: &[(&str, &str)]) {
-    for (key, value) in kv {
-        line.push(' ');
-        line.push_str(key);
-        line.push('=');
-        line.push_str(&quote(value));
+fn push_pairs(line: &mut String, pairs: &[(&str, &str)]) {
+    for (key, value) in pairs {
+        kv::push_pair(line, key, value, kv::Style::Reply);
     }
 }
 
-/// A value as it appears after `k=`: bare when it is non-empty, has no whitespace or control
-/// characters and does not start with `"`; otherwise double-quoted with `"` and `\` escaped
-/// and line breaks written as `\n`/`\r`. Bare JSON such as `{"kill":"w1"}` stays bare, as the
-/// original console printed it.
+/// A value as it appears after `k=`, in the reply style of the `key=value` format
+/// ([`kv::Style::Reply`]): bare when it is non-empty, has no whitespace or control characters
+/// and does not start with `"`; otherwise double-quoted with `"` and `\` escaped and line
+/// breaks written as `\n`/`\r`. Bare JSON such as `{"kill":"w1"}` stays bare, as the original
+/// console printed it.
 pub fn quote(value: &str) -> Cow<'_, str> {
-    let bare = !value.is_empty()
-        && !value.starts_with('"')
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-    if bare {
-        return Cow::Borrowed(value);
-    }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    Cow::Owned(out)
+    kv::quote(value, kv::Style::Reply)
 }

@@ -15,7 +15,7 @@ use manifest::ConsoleLimits;
 use secure9p::Error;
 
 use crate::auth::{check_auth, AuthRefusal};
-use crate::backoff::Backoff;
+use crate::backoff::AttachBackoff;
 use crate::frame::{encode_frame, FrameDecoder, FrameError};
 use crate::grammar::{parse, Reply, Verb};
 use crate::line::LineError;
@@ -109,7 +109,7 @@ pub struct ConsoleSession {
     token: Option<Vec<u8>>,
     limits: ConsoleLimits,
     state: State,
-    backoff: Backoff,
+    backoff: AttachBackoff,
 }
 
 impl ConsoleSession {
@@ -123,7 +123,7 @@ impl ConsoleSession {
         Self {
             transport,
             token: token.map(<[u8]>::to_vec),
-            backoff: Backoff::from_limits(&limits),
+            backoff: AttachBackoff::from_limits(&limits),
             limits,
             state,
         }
@@ -151,7 +151,7 @@ impl ConsoleSession {
     }
 
     /// The attach back-off state.
-    pub fn backoff(&self) -> &Backoff {
+    pub fn backoff(&self) -> &AttachBackoff {
         &self.backoff
     }
 

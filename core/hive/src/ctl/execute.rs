@@ -3,7 +3,7 @@
 
 use super::grammar::{self as ctl, BindSpec, BudgetSpec, Command, Spawn};
 use crate::durable::Entry;
-use crate::registry::{Worker, WorkerKind, WorkerState};
+use crate::registry::{RegistryState, Worker, WorkerKind};
 use crate::{Event, Hive, Refusal, Ring, ShardLabel};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
@@ -225,7 +225,7 @@ impl Hive {
             id: id.clone(),
             kind,
             site: site.clone(),
-            state: WorkerState::Pending,
+            state: RegistryState::Pending,
             state_reason: "spawned",
             ticket_id,
             ticket: text,

@@ -1,19 +1,17 @@
-//! Manifest-gated subtrees (`/gpu`, `/policy`, `/actions`, `/audit`, `/replay`, `/updates`,
-//! `/host`): absent for everyone when disabled, an empty directory until a publisher fills it.
+//! Manifest-gated subtrees (`/gpu`, `/policy`, `/actions`, `/replay`, `/updates`, `/host`):
+//! absent for everyone when disabled, an empty directory until a publisher fills it. (The audit
+//! log is `/log/queen.log`, always served; there is no `/audit`.)
 
 use super::{Entry, Provider};
 use crate::NineDoor;
 
-const GATED: [&str; 7] = [
-    "gpu", "policy", "actions", "audit", "replay", "updates", "host",
-];
+const GATED: [&str; 6] = ["gpu", "policy", "actions", "replay", "updates", "host"];
 
 fn is_enabled(nd: &NineDoor, name: &str) -> bool {
     let f = &nd.hive().manifest().features;
     match name {
         "gpu" => f.gpu,
         "policy" | "actions" => f.policy,
-        "audit" => f.audit,
         "replay" => f.replay,
         "updates" => f.updates,
         "host" => f.host,

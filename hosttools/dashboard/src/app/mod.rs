@@ -278,15 +278,15 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::WorkerState;
+    use crate::model::DashboardWorkerState;
 
     fn model(n: usize) -> Model {
         let mut m = Model::new("h");
         for i in 0..n {
             let state = if i % 3 == 0 {
-                WorkerState::Online
+                DashboardWorkerState::Online
             } else {
-                WorkerState::Pending
+                DashboardWorkerState::Pending
             };
             m.set_state(&format!("w{i:04}"), state, "");
         }

@@ -4,7 +4,7 @@
 //! so that new detail fields never break the view. Grouped transcript lines name many workers
 //! at once (`n=3 ids=w0001..w0002,w0005`); they are expanded, up to `IDS_MAX` per line.
 
-use super::{drop_row, put_row, Model, WorkerState};
+use super::{drop_row, put_row, DashboardWorkerState, Model};
 use crate::transcript::Record;
 
 /// Most worker ids one grouped line may expand to.
@@ -135,13 +135,13 @@ impl Model {
             return self.on_telemetry(r);
         }
         let named = if tail.starts_with("revoke") {
-            Some(WorkerState::Revoked)
+            Some(DashboardWorkerState::Revoked)
         } else {
             r.get("state")
                 .or_else(|| r.get("new"))
                 .or_else(|| r.get("to"))
-                .and_then(WorkerState::parse)
-                .or_else(|| WorkerState::parse(tail))
+                .and_then(DashboardWorkerState::parse)
+                .or_else(|| DashboardWorkerState::parse(tail))
         };
         let Some(state) = named else { return };
         for id in ids_of(r) {
@@ -160,7 +160,7 @@ impl Model {
         }
         for id in ids {
             if self.index_of(&id).is_some() {
-                self.set_state(&id, WorkerState::Revoked, reason);
+                self.set_state(&id, DashboardWorkerState::Revoked, reason);
             }
         }
     }
@@ -173,7 +173,7 @@ impl Model {
         let Some(new) = new else { return };
         match r.get("id") {
             Some(id) => {
-                if let Some(state) = WorkerState::parse(new) {
+                if let Some(state) = DashboardWorkerState::parse(new) {
                     let id = id.to_string();
                     self.set_state(&id, state, r.get("reason").unwrap_or(""));
                 }
@@ -345,7 +345,7 @@ mod tests {
         let w = m.get("w0001").unwrap();
         assert_eq!(m.hive, "a");
         assert_eq!(w.site, "s3");
-        assert_eq!(w.state, WorkerState::Revoked);
+        assert_eq!(w.state, DashboardWorkerState::Revoked);
         assert_eq!(w.reason, "budget");
         assert_eq!(w.samples.back(), Some(&42));
         assert_eq!(w.last_seen_ms, 4000);
@@ -365,7 +365,7 @@ mod tests {
         ] {
             m.apply(&parse_audit_line(l, "h").unwrap());
         }
-        assert_eq!(m.count(WorkerState::Online), 1);
+        assert_eq!(m.count(DashboardWorkerState::Online), 1);
         assert_eq!(m.pressure[3], 1);
         assert_eq!(m.lifecycle, "DRAINING");
         assert_eq!(m.sessions.opened, 1);
@@ -386,8 +386,8 @@ mod tests {
             ],
         );
         assert_eq!(m.len(), 4);
-        assert_eq!(m.count(WorkerState::Online), 3);
-        assert_eq!(m.count(WorkerState::Revoked), 1);
+        assert_eq!(m.count(DashboardWorkerState::Online), 3);
+        assert_eq!(m.count(DashboardWorkerState::Revoked), 1);
         assert_eq!(m.get("w0007").map(|w| w.site.as_str()), Some("s01"));
         assert_eq!(m.root.cut.len(), 2);
         feed(

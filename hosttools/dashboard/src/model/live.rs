@@ -1,7 +1,7 @@
 //! Folding what a live hive serves into the model: `/shard/<s>/worker/<id>/status` lines,
 //! `/proc/9p/sessions`, `/proc/pressure/<class>` and `/proc/lifecycle/state`.
 
-use super::{Model, Sessions, WorkerState, PRESSURE};
+use super::{DashboardWorkerState, Model, Sessions, PRESSURE};
 use crate::transcript::tokenize;
 
 /// The fields of one status line that the dashboard shows.
@@ -9,7 +9,7 @@ use crate::transcript::tokenize;
 pub struct Status {
     pub id: String,
     pub kind: String,
-    pub state: WorkerState,
+    pub state: DashboardWorkerState,
     pub reason: String,
     pub shard: String,
     pub site: String,
@@ -33,7 +33,7 @@ pub fn parse_status(line: &str) -> Option<Status> {
     Some(Status {
         id: pairs.iter().find(|(k, _)| k == "id")?.1.clone(),
         kind: get("kind"),
-        state: WorkerState::parse(&get("state"))?,
+        state: DashboardWorkerState::parse(&get("state"))?,
         reason: get("reason"),
         shard: get("shard"),
         site: get("site"),
@@ -96,7 +96,7 @@ impl Model {
     /// Marks workers the roster no longer lists as revoked (the registry drops them).
     pub fn apply_absent(&mut self, id: &str) {
         if self.index_of(id).is_some() {
-            self.set_state(id, WorkerState::Revoked, "gone");
+            self.set_state(id, DashboardWorkerState::Revoked, "gone");
         }
     }
 
@@ -134,7 +134,7 @@ mod tests {
         let mut m = Model::new("h");
         assert!(m.apply_status(STATUS));
         let w = m.get("w0001").unwrap();
-        assert_eq!(w.state, WorkerState::Online);
+        assert_eq!(w.state, DashboardWorkerState::Online);
         assert_eq!(w.shard, "1a");
         assert_eq!(w.ops, "3/500");
         assert_eq!(w.records, 4);
@@ -159,6 +159,9 @@ mod tests {
         assert_eq!(m.pressure[1], 7);
         m.apply_listed("1a", "w9");
         m.apply_absent("w9");
-        assert_eq!(m.get("w9").map(|w| w.state), Some(WorkerState::Revoked));
+        assert_eq!(
+            m.get("w9").map(|w| w.state),
+            Some(DashboardWorkerState::Revoked)
+        );
     }
 }

@@ -7,7 +7,7 @@ mod live;
 mod worker;
 
 pub use live::{parse_sessions, parse_status};
-pub use worker::{sample_of, Term, Worker, WorkerState, SAMPLES, TAIL_LINES};
+pub use worker::{sample_of, DashboardWorkerState, Term, Worker, SAMPLES, TAIL_LINES};
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -137,7 +137,7 @@ impl Model {
         self.workers.get(self.index_of(id)?)
     }
 
-    pub fn count(&self, state: WorkerState) -> usize {
+    pub fn count(&self, state: DashboardWorkerState) -> usize {
         self.counts[state.index()]
     }
 
@@ -153,7 +153,7 @@ impl Model {
         let i = self.workers.len();
         self.workers.push(Worker::new(id));
         self.index.insert(id.to_string(), i);
-        self.counts[WorkerState::Pending.index()] += 1;
+        self.counts[DashboardWorkerState::Pending.index()] += 1;
         self.generation += 1;
         self.workers.get_mut(i)
     }
@@ -164,7 +164,7 @@ impl Model {
     }
 
     /// Moves a worker to `state`, registering it if new; keeps the counters in step.
-    pub fn set_state(&mut self, id: &str, state: WorkerState, reason: &str) {
+    pub fn set_state(&mut self, id: &str, state: DashboardWorkerState, reason: &str) {
         let Some(w) = self.upsert(id) else { return };
         let old = w.state;
         w.state = state;
@@ -232,13 +232,13 @@ mod tests {
     #[test]
     fn counts_follow_states() {
         let mut m = Model::new("h");
-        m.set_state("w1", WorkerState::Online, "attach");
-        m.set_state("w2", WorkerState::Pending, "");
-        m.set_state("w1", WorkerState::Offline, "silent");
+        m.set_state("w1", DashboardWorkerState::Online, "attach");
+        m.set_state("w2", DashboardWorkerState::Pending, "");
+        m.set_state("w1", DashboardWorkerState::Offline, "silent");
         assert_eq!(m.len(), 2);
-        assert_eq!(m.count(WorkerState::Offline), 1);
-        assert_eq!(m.count(WorkerState::Pending), 1);
-        assert_eq!(m.count(WorkerState::Online), 0);
+        assert_eq!(m.count(DashboardWorkerState::Offline), 1);
+        assert_eq!(m.count(DashboardWorkerState::Pending), 1);
+        assert_eq!(m.count(DashboardWorkerState::Online), 0);
         assert_eq!(m.get("w1").map(|w| w.reason.as_str()), Some("silent"));
     }
 
@@ -247,7 +247,7 @@ mod tests {
         let mut m = Model::new("h");
         m.max_workers = 2;
         for id in ["a", "b", "c"] {
-            m.set_state(id, WorkerState::Online, "");
+            m.set_state(id, DashboardWorkerState::Online, "");
         }
         assert_eq!(m.len(), 2);
         assert_eq!(m.dropped_workers, 1);

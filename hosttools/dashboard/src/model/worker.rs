@@ -8,10 +8,11 @@ pub const TAIL_LINES: usize = 64;
 /// Sparkline samples kept per worker.
 pub const SAMPLES: usize = 120;
 
-/// Worker and node lifecycle states (docs/interfaces.md §10 plus the registry's PENDING and the
-/// dashboard's REVOKED for workers whose ticket is gone).
+/// A worker's state as the dashboard sees it: the lifecycle states (docs/interfaces.md §10)
+/// plus the registry's PENDING (`hive::RegistryState`) and the dashboard's REVOKED for workers
+/// whose ticket is gone. The agent's own view is `worker::AgentState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum WorkerState {
+pub enum DashboardWorkerState {
     Pending,
     Booting,
     Online,
@@ -22,28 +23,28 @@ pub enum WorkerState {
     Revoked,
 }
 
-impl WorkerState {
-    pub const ALL: [WorkerState; 8] = [
-        WorkerState::Pending,
-        WorkerState::Booting,
-        WorkerState::Online,
-        WorkerState::Degraded,
-        WorkerState::Draining,
-        WorkerState::Quiesced,
-        WorkerState::Offline,
-        WorkerState::Revoked,
+impl DashboardWorkerState {
+    pub const ALL: [DashboardWorkerState; 8] = [
+        DashboardWorkerState::Pending,
+        DashboardWorkerState::Booting,
+        DashboardWorkerState::Online,
+        DashboardWorkerState::Degraded,
+        DashboardWorkerState::Draining,
+        DashboardWorkerState::Quiesced,
+        DashboardWorkerState::Offline,
+        DashboardWorkerState::Revoked,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            WorkerState::Pending => "PENDING",
-            WorkerState::Booting => "BOOTING",
-            WorkerState::Online => "ONLINE",
-            WorkerState::Degraded => "DEGRADED",
-            WorkerState::Draining => "DRAINING",
-            WorkerState::Quiesced => "QUIESCED",
-            WorkerState::Offline => "OFFLINE",
-            WorkerState::Revoked => "REVOKED",
+            DashboardWorkerState::Pending => "PENDING",
+            DashboardWorkerState::Booting => "BOOTING",
+            DashboardWorkerState::Online => "ONLINE",
+            DashboardWorkerState::Degraded => "DEGRADED",
+            DashboardWorkerState::Draining => "DRAINING",
+            DashboardWorkerState::Quiesced => "QUIESCED",
+            DashboardWorkerState::Offline => "OFFLINE",
+            DashboardWorkerState::Revoked => "REVOKED",
         }
     }
 
@@ -76,7 +77,7 @@ pub struct Worker {
     pub kind: String,
     pub site: String,
     pub shard: String,
-    pub state: WorkerState,
+    pub state: DashboardWorkerState,
     pub reason: String,
     pub last_seen_ms: u64,
     pub records: u64,
@@ -93,7 +94,7 @@ impl Worker {
             kind: String::from("-"),
             site: String::from("-"),
             shard: String::from("-"),
-            state: WorkerState::Pending,
+            state: DashboardWorkerState::Pending,
             reason: String::new(),
             last_seen_ms: 0,
             records: 0,
@@ -129,7 +130,7 @@ impl Worker {
 /// `site:s3`, `kind:gpu`, `shard:1a`, or a substring of the id. Matching never allocates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Term {
-    State(Option<WorkerState>),
+    State(Option<DashboardWorkerState>),
     Site(String),
     Kind(String),
     Shard(String),
@@ -146,7 +147,7 @@ impl Term {
         };
         let want = want.to_string();
         match key {
-            "state" | "s" => Term::State(WorkerState::parse(&want)),
+            "state" | "s" => Term::State(DashboardWorkerState::parse(&want)),
             "site" => Term::Site(want),
             "kind" | "k" => Term::Kind(want),
             "shard" => Term::Shard(want),
@@ -207,12 +208,24 @@ mod tests {
 
     #[test]
     fn states_parse_by_prefix() {
-        assert_eq!(WorkerState::parse("online"), Some(WorkerState::Online));
-        assert_eq!(WorkerState::parse("on"), Some(WorkerState::Online));
-        assert_eq!(WorkerState::parse("off"), Some(WorkerState::Offline));
-        assert_eq!(WorkerState::parse("d"), None);
-        assert_eq!(WorkerState::parse("de"), Some(WorkerState::Degraded));
-        assert_eq!(WorkerState::parse("nope"), None);
+        assert_eq!(
+            DashboardWorkerState::parse("online"),
+            Some(DashboardWorkerState::Online)
+        );
+        assert_eq!(
+            DashboardWorkerState::parse("on"),
+            Some(DashboardWorkerState::Online)
+        );
+        assert_eq!(
+            DashboardWorkerState::parse("off"),
+            Some(DashboardWorkerState::Offline)
+        );
+        assert_eq!(DashboardWorkerState::parse("d"), None);
+        assert_eq!(
+            DashboardWorkerState::parse("de"),
+            Some(DashboardWorkerState::Degraded)
+        );
+        assert_eq!(DashboardWorkerState::parse("nope"), None);
     }
 
     #[test]
@@ -231,7 +244,7 @@ mod tests {
     fn filter_terms() {
         let mut w = Worker::new("w0412");
         w.site = String::from("s3");
-        w.state = WorkerState::Online;
+        w.state = DashboardWorkerState::Online;
         assert!(w.matches("041"));
         assert!(w.matches("state:online"));
         assert!(w.matches("SITE:S3"));

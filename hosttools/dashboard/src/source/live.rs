@@ -31,6 +31,13 @@ pub struct LiveOptions {
     pub plan: PollPlan,
 }
 
+/// The ticket's subject (the attach `uname`), or `operator` when it cannot be read.
+pub fn subject_of(ticket: &str) -> String {
+    ticket::decode(ticket, ticket::MAX_TEXT_LEN)
+        .map(|(claims, _)| claims.subject.to_string())
+        .unwrap_or_else(|_| String::from("operator"))
+}
+
 /// Opens a fresh session to the hive (called again after a lost connection).
 pub type Connector = Box<dyn FnMut() -> Result<Box<dyn HiveFs>, FsError> + Send>;
 
@@ -314,5 +321,13 @@ impl Source for LiveSource {
 
     fn messages(&mut self) -> Vec<String> {
         self.take_messages()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_unreadable_ticket_attaches_as_operator() {
+        assert_eq!(super::subject_of("not-a-ticket"), "operator");
     }
 }

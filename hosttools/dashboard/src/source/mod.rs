@@ -8,7 +8,7 @@ mod poll;
 mod replay;
 
 pub use fs::{FsError, HiveFs, NineFs, StreamRead};
-pub use live::{Connector, LiveOptions, LiveSource};
+pub use live::{subject_of, Connector, LiveOptions, LiveSource};
 pub use poll::{PollPlan, Poller, Update};
 pub use replay::ReplaySource;
 

@@ -177,7 +177,7 @@ fn secs(us: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::WorkerState;
+    use crate::model::DashboardWorkerState;
 
     const TEXT: &str = "\
 t=1.000000 hive=a src=q ev=worker.spawn id=w1
@@ -195,9 +195,9 @@ t=9.000000 hive=a src=s ev=worker.offline id=w1 reason=silent
         r.control(&mut m, Control::Speed(4.0)).unwrap();
         r.tick(&mut m, 500);
         assert_eq!(m.len(), 2);
-        assert_eq!(m.count(WorkerState::Online), 1);
+        assert_eq!(m.count(DashboardWorkerState::Online), 1);
         r.tick(&mut m, 10_000);
-        assert_eq!(m.count(WorkerState::Offline), 1);
+        assert_eq!(m.count(DashboardWorkerState::Offline), 1);
         assert_eq!(r.status().done, 4);
     }
 
@@ -209,13 +209,13 @@ t=9.000000 hive=a src=s ev=worker.offline id=w1 reason=silent
         r.tick(&mut m, 60_000);
         assert!(m.is_empty());
         r.control(&mut m, Control::Step(2)).unwrap();
-        assert_eq!(m.count(WorkerState::Online), 1);
+        assert_eq!(m.count(DashboardWorkerState::Online), 1);
         assert_eq!(r.position_us(), 2_000_000);
         r.control(&mut m, Control::Seek(9_000)).unwrap();
-        assert_eq!(m.count(WorkerState::Offline), 1);
+        assert_eq!(m.count(DashboardWorkerState::Offline), 1);
         r.control(&mut m, Control::SeekBy(-7_500)).unwrap();
         assert_eq!(m.len(), 1);
-        assert_eq!(m.count(WorkerState::Pending), 1);
+        assert_eq!(m.count(DashboardWorkerState::Pending), 1);
         assert_eq!(m.events, 1);
     }
 

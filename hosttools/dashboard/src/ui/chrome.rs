@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use super::panels::secs;
 use super::style;
 use crate::app::{App, Mode};
-use crate::model::{Model, WorkerState};
+use crate::model::{DashboardWorkerState, Model};
 use crate::source::SourceStatus;
 
 /// Two lines: hive, root badge, lifecycle and source clock; then worker counts by state.
@@ -23,7 +23,7 @@ pub fn header(model: &Model, status: &SourceStatus, area: Rect, buf: &mut Buffer
         Span::raw(clock(status, model)),
     ]);
     let mut spans = vec![Span::raw(format!(" workers={} ", model.len()))];
-    for state in WorkerState::ALL {
+    for state in DashboardWorkerState::ALL {
         let n = model.count(state);
         if n > 0 {
             spans.push(Span::styled(

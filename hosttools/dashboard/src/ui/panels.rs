@@ -154,7 +154,10 @@ pub fn audit(model: &Model, area: Rect, buf: &mut Buffer) {
 fn audit_line(text: &str) -> Line<'_> {
     let loud = ["deny", "refus", "revoke", "cut", "unreachable", "lost="];
     if loud.iter().any(|w| text.contains(w)) {
-        Line::styled(text, style::state(crate::model::WorkerState::Offline))
+        Line::styled(
+            text,
+            style::state(crate::model::DashboardWorkerState::Offline),
+        )
     } else {
         Line::raw(text)
     }

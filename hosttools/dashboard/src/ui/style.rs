@@ -3,35 +3,35 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::model::WorkerState;
+use crate::model::DashboardWorkerState;
 
-pub fn color(state: WorkerState) -> Color {
+pub fn color(state: DashboardWorkerState) -> Color {
     match state {
-        WorkerState::Pending => Color::Yellow,
-        WorkerState::Booting => Color::Cyan,
-        WorkerState::Online => Color::Green,
-        WorkerState::Degraded => Color::Magenta,
-        WorkerState::Draining => Color::Blue,
-        WorkerState::Quiesced => Color::Gray,
-        WorkerState::Offline => Color::Red,
-        WorkerState::Revoked => Color::DarkGray,
+        DashboardWorkerState::Pending => Color::Yellow,
+        DashboardWorkerState::Booting => Color::Cyan,
+        DashboardWorkerState::Online => Color::Green,
+        DashboardWorkerState::Degraded => Color::Magenta,
+        DashboardWorkerState::Draining => Color::Blue,
+        DashboardWorkerState::Quiesced => Color::Gray,
+        DashboardWorkerState::Offline => Color::Red,
+        DashboardWorkerState::Revoked => Color::DarkGray,
     }
 }
 
-pub fn glyph(state: WorkerState) -> &'static str {
+pub fn glyph(state: DashboardWorkerState) -> &'static str {
     match state {
-        WorkerState::Pending => "○",
-        WorkerState::Booting => "◔",
-        WorkerState::Online => "●",
-        WorkerState::Degraded => "◆",
-        WorkerState::Draining => "▽",
-        WorkerState::Quiesced => "■",
-        WorkerState::Offline => "✕",
-        WorkerState::Revoked => "·",
+        DashboardWorkerState::Pending => "○",
+        DashboardWorkerState::Booting => "◔",
+        DashboardWorkerState::Online => "●",
+        DashboardWorkerState::Degraded => "◆",
+        DashboardWorkerState::Draining => "▽",
+        DashboardWorkerState::Quiesced => "■",
+        DashboardWorkerState::Offline => "✕",
+        DashboardWorkerState::Revoked => "·",
     }
 }
 
-pub fn state(state: WorkerState) -> Style {
+pub fn state(state: DashboardWorkerState) -> Style {
     Style::new().fg(color(state))
 }
 

@@ -14,7 +14,8 @@ use hal_sel4::{BootInfo, DeviceMapper, MapError};
 use hal_virt::board::{
     virtio_mmio_intid, FW_CFG_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_COUNT, VIRTIO_MMIO_STRIDE,
 };
-use hal_virt::{probe_net, Pl011, VirtioNic};
+use hal_aarch64::Pl011;
+use hal_virt::{probe_net, VirtioNic};
 
 use super::wake::Wakeups;
 use super::{Devices, PL011_PADDR, UART, UART_VADDR};

@@ -1,5 +1,6 @@
-//! `VirtHal`: the whole QEMU virt machine behind the HAL traits — PL011 console, generic timer
-//! clock, smoltcp over a NIC, boot-seeded entropy and a bounded in-memory store.
+//! `Machine`: an aarch64 board behind the HAL traits — PL011 console, generic timer clock,
+//! smoltcp over the board's NIC, boot-seeded entropy and a bounded in-memory store. Every
+//! board (QEMU virt, Pi 4, AWS, seL4) brings its machine up through this one type.
 
 use alloc::vec::Vec;
 
@@ -11,13 +12,12 @@ use crate::entropy::BootEntropy;
 use crate::gic::{GicV3, VIRTUAL_TIMER_INTID};
 use crate::pl011::Pl011;
 use crate::timer::{wait_for_interrupt, GenericTimer};
-use crate::virtio::VirtioNic;
 
 /// Serial bytes taken per `console_read`, so a paste flood cannot stall a turn.
 const CONSOLE_READ_MAX: usize = 256;
 
-/// The machine. Generic over the NIC so the same code runs on a host-side wire in tests.
-pub struct VirtHal<D: NetDevice = VirtioNic> {
+/// The machine. Generic over the NIC: each board supplies its own, and tests a host-side wire.
+pub struct Machine<D: NetDevice> {
     uart: Pl011,
     timer: GenericTimer,
     net: Option<SmolNet<D>>,
@@ -27,7 +27,7 @@ pub struct VirtHal<D: NetDevice = VirtioNic> {
     gic: Option<GicV3>,
 }
 
-impl<D: NetDevice> VirtHal<D> {
+impl<D: NetDevice> Machine<D> {
     /// A machine without networking yet; the store refuses writes past `store_bytes`.
     pub fn new(uart: Pl011, timer: GenericTimer, entropy: BootEntropy, store_bytes: usize) -> Self {
         Self {
@@ -101,13 +101,13 @@ impl<D: NetDevice> VirtHal<D> {
     }
 }
 
-impl<D: NetDevice> Clock for VirtHal<D> {
+impl<D: NetDevice> Clock for Machine<D> {
     fn now_us(&self) -> u64 {
         self.timer.now_us()
     }
 }
 
-impl<D: NetDevice> Net for VirtHal<D> {
+impl<D: NetDevice> Net for Machine<D> {
     fn poll_accept(&mut self, port: u16) -> Option<ConnId> {
         self.net.as_mut()?.poll_accept(port)
     }
@@ -131,7 +131,7 @@ impl<D: NetDevice> Net for VirtHal<D> {
     }
 }
 
-impl<D: NetDevice> Console for VirtHal<D> {
+impl<D: NetDevice> Console for Machine<D> {
     fn console_read(&mut self, buf: &mut [u8]) -> usize {
         let mut n = 0;
         while n < buf.len().min(CONSOLE_READ_MAX) {
@@ -149,13 +149,13 @@ impl<D: NetDevice> Console for VirtHal<D> {
     }
 }
 
-impl<D: NetDevice> Entropy for VirtHal<D> {
+impl<D: NetDevice> Entropy for Machine<D> {
     fn fill_bytes(&mut self, buf: &mut [u8]) {
         self.entropy.fill_bytes(buf);
     }
 }
 
-impl<D: NetDevice> Store for VirtHal<D> {
+impl<D: NetDevice> Store for Machine<D> {
     fn store_get(&self, key: &str, out: &mut Vec<u8>) -> Option<usize> {
         self.store.store_get(key, out)
     }
