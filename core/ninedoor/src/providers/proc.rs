@@ -7,7 +7,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-const TOP: [&str; 4] = ["boot", "9p", "pressure", "lifecycle"];
+const TOP: [&str; 6] = ["boot", "9p", "pressure", "lifecycle", "lease", "schedule"];
+const LEASE: [&str; 3] = ["summary", "active", "preemptions"];
+const SCHEDULE: [&str; 2] = ["summary", "queue"];
 const PRESSURE: [&str; 5] = ["busy", "quota", "cut", "policy", "exhausted"];
 const LIFECYCLE: [&str; 3] = ["state", "reason", "since_ms"];
 const SESSION: [&str; 3] = ["state", "owner", "since_ms"];
@@ -22,6 +24,9 @@ pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
     let text = || Some(Entry::text(Provider::Proc, Who::Anyone));
     match rest {
         [] | ["9p"] | ["pressure"] | ["lifecycle"] | ["9p", "session"] => dir(),
+        ["lease"] | ["schedule"] => dir(),
+        ["lease", f] if LEASE.contains(f) => text(),
+        ["schedule", f] if SCHEDULE.contains(f) => text(),
         ["boot"] | ["9p", "sessions"] => text(),
         ["pressure", c] if PRESSURE.contains(c) => text(),
         ["lifecycle", f] if LIFECYCLE.contains(f) => text(),
@@ -37,6 +42,8 @@ pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
         ["9p"] => &["sessions", "session"],
         ["pressure"] => &PRESSURE,
         ["lifecycle"] => &LIFECYCLE,
+        ["lease"] => &LEASE,
+        ["schedule"] => &SCHEDULE,
         ["9p", "session", _] => &SESSION,
         ["9p", "session"] => {
             return nd
@@ -54,6 +61,8 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str], now_ms: u64) -> Option<String> 
     let mut out = String::new();
     match rest {
         ["boot"] => boot(nd, now_ms, &mut out),
+        ["lease", file] => out = hive.lease_proc(file)?,
+        ["schedule", file] => out = hive.schedule_proc(file, now_ms)?,
         ["9p", "sessions"] => {
             for (sid, info) in nd.sessions() {
                 let _ = writeln!(
