@@ -43,10 +43,9 @@ impl View {
                 }
                 View::Mounts(mounts)
             }
-            Role::GpuBridge => View::Mounts(vec![
-                String::from("/gpu"),
-                String::from("/queen/lease/ctl"),
-            ]),
+            Role::GpuBridge => {
+                View::Mounts(vec![String::from("/gpu"), String::from("/queen/lease/ctl")])
+            }
             Role::Relay => View::Mounts(vec![
                 String::from("/proc"),
                 String::from("/queen/ctl"),

@@ -248,18 +248,20 @@ impl Broker {
             .collect()
     }
 
-    /// Decides a request without changing anything.
-    pub fn decide(&self, ask: &Ask) -> Result<Decision, Refusal> {
+    /// Decides a request without changing anything. Only a direct grant may `preempt`: the
+    /// scheduler places queued requests on free GPUs, so an aged request it grants is not
+    /// taken straight back by a younger, higher one.
+    pub fn decide(&self, ask: &Ask, preempt: bool) -> Result<Decision, Refusal> {
         if self.held(&ask.tenant) >= self.quota(&ask.tenant) {
             return Err(Refusal::new(Error::Quota, "tenant-quota"));
         }
         match &ask.gpu {
-            Some(gpu) => self.decide_named(ask, gpu),
-            None => self.decide_any(ask),
+            Some(gpu) => self.decide_named(ask, gpu, preempt),
+            None => self.decide_any(ask, preempt),
         }
     }
 
-    fn decide_named(&self, ask: &Ask, gpu: &str) -> Result<Decision, Refusal> {
+    fn decide_named(&self, ask: &Ask, gpu: &str, preempt: bool) -> Result<Decision, Refusal> {
         let dev = self
             .devices
             .get(gpu)
@@ -272,7 +274,7 @@ impl Broker {
         }
         let victim = match dev.lease.and_then(|id| self.leases.get(&id)) {
             None => None,
-            Some(held) if held.priority < ask.priority => Some(held.id),
+            Some(held) if preempt && held.priority < ask.priority => Some(held.id),
             Some(_) => return Err(Refusal::new(Error::Busy, "busy")),
         };
         if victim.is_none() && self.leases.len() >= self.limits.leases_max as usize {
@@ -284,7 +286,7 @@ impl Broker {
         })
     }
 
-    fn decide_any(&self, ask: &Ask) -> Result<Decision, Refusal> {
+    fn decide_any(&self, ask: &Ask, preempt: bool) -> Result<Decision, Refusal> {
         let start = (ask.mem_mb, 0, String::new());
         let fit = self
             .free
@@ -300,7 +302,8 @@ impl Broker {
         }
         // Strictly lower priorities only, lowest first; the walk stops at the first priority
         // that is not lower, so it is bounded by the leases it could preempt.
-        for (priority, rev) in &self.victims {
+        let victims = self.victims.iter().filter(|_| preempt);
+        for (priority, rev) in victims {
             if *priority >= ask.priority {
                 break;
             }
@@ -342,8 +345,7 @@ impl Broker {
             return false;
         }
         dev.lease = Some(lease.id);
-        self.free
-            .remove(&(dev.mem_mb, dev.streams, dev.id.clone()));
+        self.free.remove(&(dev.mem_mb, dev.streams, dev.id.clone()));
         self.expiry.insert((lease.expires_ms, lease.id));
         self.victims.insert((lease.priority, u64::MAX - lease.id));
         *self.held.entry(lease.tenant.clone()).or_insert(0) += 1;

@@ -122,7 +122,11 @@ impl Hive {
                 if p.role != Role::Queen {
                     return Err(Refusal::new(Error::Perm, "queen-only"));
                 }
-                if !self.gpu.broker.knows_or_fits(&q.tenant, self.gpu.queue.tenants()) {
+                if !self
+                    .gpu
+                    .broker
+                    .knows_or_fits(&q.tenant, self.gpu.queue.tenants())
+                {
                     return Err(Refusal::new(Error::Quota, "tenants-max"));
                 }
                 self.journal(Entry::LeaseQuota {
@@ -132,7 +136,11 @@ impl Hive {
                 self.gpu.broker.set_quota(&q.tenant, q.leases);
                 self.gpu.refresh(&q.tenant);
                 self.gpu.dirty = true;
-                Ok(alloc::format!("quota tenant={} leases={}", q.tenant, q.leases))
+                Ok(alloc::format!(
+                    "quota tenant={} leases={}",
+                    q.tenant,
+                    q.leases
+                ))
             }
         }
     }
@@ -160,7 +168,10 @@ impl Hive {
             return Err(Refusal::new(Error::TooBig, "ttl"));
         }
         // The tenant is the site the worker's ticket was minted for.
-        let tenant = holder.site.clone().unwrap_or_else(|| String::from("default"));
+        let tenant = holder
+            .site
+            .clone()
+            .unwrap_or_else(|| String::from("default"));
         Ok(Ask {
             worker,
             tenant,
@@ -178,7 +189,7 @@ impl Hive {
         if !self.gpu.broker.knows_or_fits(&ask.tenant, queued) {
             return Err(Refusal::new(Error::Quota, "tenants-max"));
         }
-        let decision = self.gpu.broker.decide(&ask)?;
+        let decision = self.gpu.broker.decide(&ask, true)?;
         let preempted = decision.victim;
         let lease = self.grant(&ask, decision, None, now_ms);
         let mut reply = alloc::format!(
@@ -233,12 +244,7 @@ impl Hive {
         }
     }
 
-    fn schedule_line(
-        &mut self,
-        line: &str,
-        p: &Principal,
-        now_ms: u64,
-    ) -> Result<String, Refusal> {
+    fn schedule_line(&mut self, line: &str, p: &Principal, now_ms: u64) -> Result<String, Refusal> {
         self.gpu_enabled()?;
         match grammar::parse_schedule(line)? {
             ScheduleLine::Enqueue(want) => {
@@ -305,13 +311,7 @@ impl Hive {
 
     /// Applies a decision: the victim (if any) is ended first, then the lease is journaled,
     /// recorded and audited.
-    pub(crate) fn grant(
-        &mut self,
-        ask: &Ask,
-        d: Decision,
-        req: Option<u64>,
-        now_ms: u64,
-    ) -> Lease {
+    pub(crate) fn grant(&mut self, ask: &Ask, d: Decision, req: Option<u64>, now_ms: u64) -> Lease {
         if let Some(victim) = d.victim {
             self.end_lease(victim, PREEMPTED, Some(ask), now_ms);
         }
@@ -359,12 +359,13 @@ impl Hive {
             PREEMPTED => {}
             _ => stats.revoked += 1,
         }
-        let mut line = alloc::format!(
-            "lease-revoked lease={id} gpu={} reason={reason}",
-            lease.gpu
-        );
+        let mut line = alloc::format!("lease-revoked lease={id} gpu={} reason={reason}", lease.gpu);
         if let Some(by) = by {
-            line.push_str(&alloc::format!(" by={} priority={}", by.worker, by.priority));
+            line.push_str(&alloc::format!(
+                " by={} priority={}",
+                by.worker,
+                by.priority
+            ));
             self.gpu.broker.remember_preemption(Preemption {
                 at_ms: now,
                 gpu: lease.gpu.clone(),
@@ -451,7 +452,7 @@ impl Hive {
                 ttl_ms: req.ttl_ms,
                 priority: req.priority,
             };
-            match self.gpu.broker.decide(&ask) {
+            match self.gpu.broker.decide(&ask, false) {
                 Ok(decision) => {
                     self.gpu.queue.remove(id);
                     self.gpu.queue.decisions += 1;

@@ -44,3 +44,6 @@ impl Gpus {
         self.queue.refresh(tenant, held, eligible);
     }
 }
+
+#[cfg(test)]
+mod tests;

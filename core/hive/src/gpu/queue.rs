@@ -134,10 +134,7 @@ impl Queue {
         let Some(&(rank, id)) = self.per_tenant.get(tenant).and_then(|s| s.first()) else {
             return;
         };
-        let key = (
-            rank + i128::from(held) * i128::from(self.age_step_ms),
-            id,
-        );
+        let key = (rank + i128::from(held) * i128::from(self.age_step_ms), id);
         self.heads.insert(key);
         self.head_of.insert(String::from(tenant), key);
     }

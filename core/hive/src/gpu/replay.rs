@@ -72,8 +72,7 @@ impl Hive {
             } => {
                 // Past `devices_max` a replayed device stays out, as the live hive kept it.
                 let known = gpu.broker.device(id).is_some();
-                if known || gpu.broker.devices().count() < self.manifest.gpu.devices_max as usize
-                {
+                if known || gpu.broker.devices().count() < self.manifest.gpu.devices_max as usize {
                     gpu.broker.set_device(id, bridge, *mem_mb, *streams, *lost);
                 }
             }

@@ -116,7 +116,7 @@ pub fn resolve(nd: &NineDoor, elems: &[&str]) -> Option<Entry> {
     };
     match *first {
         "proc" => proc::resolve(nd, rest),
-        "queen" => queen::resolve(rest),
+        "queen" => queen::resolve(nd, rest),
         "shard" => shard::resolve(nd, rest),
         "log" => log::resolve(rest),
         other => gated::resolve(nd, other, rest),
@@ -136,7 +136,7 @@ pub fn list(nd: &NineDoor, entry: &Entry, elems: &[&str]) -> Vec<String> {
             names
         }
         Provider::Proc => proc::list(nd, rest),
-        Provider::Queen => queen::list(rest),
+        Provider::Queen => queen::list(nd, rest),
         Provider::Shard => shard::list(nd, rest),
         Provider::Log => log::list(),
         Provider::Gated => Vec::new(),

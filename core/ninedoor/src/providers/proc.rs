@@ -7,7 +7,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-const TOP: [&str; 6] = ["boot", "9p", "pressure", "lifecycle", "lease", "schedule"];
+const TOP: [&str; 4] = ["boot", "9p", "pressure", "lifecycle"];
+/// Present only when the manifest enables GPUs.
+const GPU_TOP: [&str; 2] = ["lease", "schedule"];
 const LEASE: [&str; 3] = ["summary", "active", "preemptions"];
 const SCHEDULE: [&str; 2] = ["summary", "queue"];
 const PRESSURE: [&str; 5] = ["busy", "quota", "cut", "policy", "exhausted"];
@@ -19,7 +21,14 @@ fn session_of(nd: &NineDoor, text: &str) -> Option<SessionId> {
     nd.session(SessionId(id)).map(|_| SessionId(id))
 }
 
+fn gpu_on(nd: &NineDoor) -> bool {
+    nd.hive().manifest().features.gpu
+}
+
 pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
+    if rest.first().is_some_and(|f| GPU_TOP.contains(f)) && !gpu_on(nd) {
+        return None;
+    }
     let dir = || Some(Entry::dir(Provider::Proc));
     let text = || Some(Entry::text(Provider::Proc, Who::Anyone));
     match rest {
@@ -38,6 +47,13 @@ pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
 
 pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
     let names: &[&str] = match rest {
+        [] if gpu_on(nd) => {
+            return TOP
+                .iter()
+                .chain(GPU_TOP.iter())
+                .map(|n| String::from(*n))
+                .collect();
+        }
         [] => &TOP,
         ["9p"] => &["sessions", "session"],
         ["pressure"] => &PRESSURE,

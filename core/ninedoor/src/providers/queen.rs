@@ -10,7 +10,15 @@ use hive::{Principal, Refusal};
 use secure9p::Error;
 use ticket::Role;
 
-pub(super) fn resolve(rest: &[&str]) -> Option<Entry> {
+/// `/queen/lease` and `/queen/schedule` exist only when the manifest enables GPUs.
+fn gpu_on(nd: &NineDoor) -> bool {
+    nd.hive().manifest().features.gpu
+}
+
+pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
+    if matches!(rest.first(), Some(&"lease") | Some(&"schedule")) && !gpu_on(nd) {
+        return None;
+    }
     match rest {
         [] | ["lifecycle"] | ["lease"] | ["schedule"] => Some(Entry::dir(Provider::Queen)),
         // GPU workers, bridges and the Queen write here; the hive checks each line's role.
@@ -28,14 +36,15 @@ pub(super) fn resolve(rest: &[&str]) -> Option<Entry> {
     }
 }
 
-pub(super) fn list(rest: &[&str]) -> Vec<String> {
+pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
     match rest {
-        [] => vec![
+        [] if gpu_on(nd) => vec![
             String::from("ctl"),
             String::from("lease"),
             String::from("lifecycle"),
             String::from("schedule"),
         ],
+        [] => vec![String::from("ctl"), String::from("lifecycle")],
         _ => vec![String::from("ctl")],
     }
 }
@@ -50,22 +59,20 @@ pub(super) fn write(
     now_ms: u64,
 ) -> Result<(usize, Option<String>), Error> {
     let who = principal.subject.as_str();
-    lines(nd, data, now_ms, |nd, line| {
-        match rest {
-            ["ctl"] => {
-                if principal.role == Role::Relay && !relay_may_send(line) {
-                    let refusal = Refusal::new(Error::Perm, "relay-needs-envelope");
-                    nd.hive_mut().refused(now_ms, who, "ctl", refusal);
-                    Err(refusal)
-                } else {
-                    nd.hive_mut().ctl(line, who, now_ms)
-                }
+    lines(nd, data, now_ms, |nd, line| match rest {
+        ["ctl"] => {
+            if principal.role == Role::Relay && !relay_may_send(line) {
+                let refusal = Refusal::new(Error::Perm, "relay-needs-envelope");
+                nd.hive_mut().refused(now_ms, who, "ctl", refusal);
+                Err(refusal)
+            } else {
+                nd.hive_mut().ctl(line, who, now_ms)
             }
-            ["lifecycle", "ctl"] => nd.hive_mut().lifecycle_ctl(line, who, now_ms),
-            ["lease", "ctl"] => nd.hive_mut().lease_ctl(line, principal, None, now_ms),
-            ["schedule", "ctl"] => nd.hive_mut().schedule_ctl(line, principal, now_ms),
-            _ => Err(Refusal::new(Error::Perm, "not-writable")),
         }
+        ["lifecycle", "ctl"] => nd.hive_mut().lifecycle_ctl(line, who, now_ms),
+        ["lease", "ctl"] => nd.hive_mut().lease_ctl(line, principal, None, now_ms),
+        ["schedule", "ctl"] => nd.hive_mut().schedule_ctl(line, principal, now_ms),
+        _ => Err(Refusal::new(Error::Perm, "not-writable")),
     })
 }
 
