@@ -119,7 +119,7 @@ pub enum Entry {
     Counters {
         next_seq: u64,
     },
-    /// A GPU published by its bridge, or marked lost with it (docs/interfaces.md §8).
+    /// A GPU published by its bridge, or marked lost with it (docs/interfaces.md §8.4).
     GpuDevice {
         gpu: String,
         bridge: String,

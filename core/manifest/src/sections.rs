@@ -260,7 +260,7 @@ impl Default for GuardLimits {
     }
 }
 
-/// GPU leases (docs/interfaces.md §8): the devices the broker tracks, the leases it holds at
+/// GPU leases (docs/interfaces.md §8.4): the devices the broker tracks, the leases it holds at
 /// once and what one tenant may hold.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -1,4 +1,4 @@
-//! The lease broker (docs/interfaces.md §8): which GPUs exist, which lease holds each, and the
+//! The lease broker (docs/interfaces.md §8.4): which GPUs exist, which lease holds each, and the
 //! decision whether a request is granted, preempts a lower priority or is refused. Pure state:
 //! `decide` only looks, `insert`/`remove` change, so the hive journals a decision before it
 //! applies it and replay applies the journaled result without deciding again.

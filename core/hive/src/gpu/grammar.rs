@@ -1,5 +1,5 @@
 //! The JSON lines of `/queen/lease/ctl`, `/queen/schedule/ctl` and `/gpu/<id>/ctl`
-//! (docs/interfaces.md §8). Parsing never touches the hive.
+//! (docs/interfaces.md §8.4). Parsing never touches the hive.
 
 use crate::Refusal;
 use alloc::string::String;

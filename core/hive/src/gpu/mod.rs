@@ -1,4 +1,4 @@
-//! GPU leases and their scheduler (docs/interfaces.md §8). `broker` decides grants and
+//! GPU leases and their scheduler (docs/interfaces.md §8.4). `broker` decides grants and
 //! preemptions, `queue` orders waiting requests, `ctl` applies control lines to the hive
 //! (journaling every decision before it is acknowledged), `render` writes the `/proc` views.
 

@@ -1,4 +1,4 @@
-//! The scheduler's queue of lease requests (docs/interfaces.md §8, `/queen/schedule/ctl`).
+//! The scheduler's queue of lease requests (docs/interfaces.md §8.4, `/queen/schedule/ctl`).
 //!
 //! Ageing raises a waiting request one priority level per `schedule.age_step_ms`. Because every
 //! request ages at the same rate, the order between two requests never changes with time: a

@@ -1,4 +1,4 @@
-//! `/gpu/<id>/{info,lease,job,status,ctl}` (docs/interfaces.md §8): one directory per GPU a
+//! `/gpu/<id>/{info,lease,job,status,ctl}` (docs/interfaces.md §8.4): one directory per GPU a
 //! bridge published. `job` and `status` take appends only from the holder of a live lease on
 //! that GPU (the hive checks it, so a lapsed or preempted lease is refused at once); `ctl`
 //! renews or releases that GPU's lease.
