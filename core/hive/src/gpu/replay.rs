@@ -39,6 +39,14 @@ impl Hive {
     /// The broker and queue as snapshot entries: devices before the leases that name them.
     pub(crate) fn gpu_snapshot(&self, out: &mut Vec<Entry>) {
         let gpu = &self.gpu;
+        let untouched = gpu.broker.next_lease() == 1
+            && gpu.queue.next_req() == 1
+            && gpu.broker.devices().next().is_none()
+            && gpu.broker.quotas().next().is_none();
+        if untouched {
+            // A hive that never saw a GPU writes the snapshot it wrote before leases existed.
+            return;
+        }
         out.push(Entry::GpuCounters {
             next_lease: gpu.broker.next_lease(),
             next_req: gpu.queue.next_req(),
