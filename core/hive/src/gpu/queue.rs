@@ -38,6 +38,8 @@ pub struct Queue {
     heads: BTreeSet<Key>,
     head_of: BTreeMap<String, Key>,
     tenants: BTreeSet<String>,
+    /// `(worker, request)`: a revoked worker's requests are found without a pass.
+    by_worker: BTreeSet<(String, u64)>,
     next_req: u64,
     pub decisions: u64,
 }
@@ -51,6 +53,7 @@ impl Queue {
             heads: BTreeSet::new(),
             head_of: BTreeMap::new(),
             tenants: BTreeSet::new(),
+            by_worker: BTreeSet::new(),
             next_req: 1,
             decisions: 0,
         }
@@ -105,6 +108,7 @@ impl Queue {
             .or_default()
             .insert(key);
         self.tenants.insert(r.tenant.clone());
+        self.by_worker.insert((r.worker.clone(), r.id));
         self.requests.insert(r.id, r);
     }
 
@@ -112,6 +116,7 @@ impl Queue {
     pub fn remove(&mut self, id: u64) -> Option<Request> {
         let r = self.requests.remove(&id)?;
         let key = (self.rank(&r), id);
+        self.by_worker.remove(&(r.worker.clone(), id));
         if let Some(set) = self.per_tenant.get_mut(&r.tenant) {
             set.remove(&key);
             if set.is_empty() {
@@ -156,10 +161,10 @@ impl Queue {
 
     /// Ids of `worker`'s queued requests, in id order (a revoked worker's are dropped).
     pub fn of_worker(&self, worker: &str) -> Vec<u64> {
-        self.requests
-            .values()
-            .filter(|r| r.worker == worker)
-            .map(|r| r.id)
+        self.by_worker
+            .range((String::from(worker), 0)..)
+            .take_while(|(w, _)| w == worker)
+            .map(|(_, id)| *id)
             .collect()
     }
 

@@ -313,6 +313,21 @@ fn a_full_queue_is_busy() {
     assert_eq!(bad.map_err(|r| r.error), Err(Error::Invalid));
 }
 
+#[test]
+fn a_killed_workers_queued_requests_go_with_it() {
+    let mut hive = hive_with(manifest());
+    let a = spawn(&mut hive, "a", 3);
+    publish(&mut hive, "b0", &["g0"]);
+    grant(&mut hive, &a[0], Some("g0"), 9, 0).unwrap();
+    enqueue(&mut hive, &a[1], 1, 0).unwrap();
+    enqueue(&mut hive, &a[2], 1, 0).unwrap();
+    enqueue(&mut hive, &a[1], 2, 0).unwrap();
+    hive.ctl(r#"{"kill":"w0002"}"#, "queen", 1).unwrap();
+    let q = hive.schedule_proc("queue", 1).unwrap();
+    assert_eq!(q.lines().count(), 1, "{q}");
+    assert!(q.starts_with("req=2 worker=w0003"), "{q}");
+}
+
 /// The journal a live hive wrote rebuilds the same leases, quotas and queue.
 #[test]
 fn a_restarted_hive_has_the_same_leases_and_queue() {
