@@ -46,8 +46,13 @@ fn boot() -> Hive {
     hive
 }
 
+/// Worker `i` of the run: consecutive `i` cycle through the tenants (worker ids are spawned
+/// tenant by tenant), so every depth, even 10, spreads over as many tenants as it can.
 fn worker(i: usize) -> String {
-    format!("w{:04}", 1 + i % WORKERS as usize)
+    let per_tenant = (WORKERS / TENANTS) as usize;
+    let tenant = i % TENANTS as usize;
+    let nth = (i / TENANTS as usize) % per_tenant;
+    format!("w{:04}", 1 + tenant * per_tenant + nth)
 }
 
 /// Grants then releases one lease on a free GPU: the direct `grant` path.
@@ -134,5 +139,74 @@ fn bench_decision(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_grant_release, bench_decision);
+/// The decision alone, on the structures themselves (no JSON, journal or audit line): the
+/// best tenant head is taken from a queue of `depth`, the broker decides it onto the one free
+/// GPU, and the lease and the request are put back so the state stays steady.
+fn bench_decision_core(c: &mut Criterion) {
+    use cohesix_hive::gpu::{Ask, Broker, Lease, Queue, Request};
+    let mut group = c.benchmark_group("decision_core");
+    group.throughput(Throughput::Elements(1));
+    for depth in DEPTHS {
+        let m = Manifest::default();
+        let mut broker = Broker::new(m.gpu.clone());
+        let mut queue = Queue::new(m.schedule.age_step_ms);
+        broker.publish("g0", "b0", 16_384, 4).expect("publish");
+        for i in 0..depth {
+            let id = queue.mint();
+            let tenant = format!("t{}", i % TENANTS as usize);
+            queue.push(Request {
+                id,
+                worker: worker(i),
+                tenant: tenant.clone(),
+                mem_mb: 4096,
+                streams: 1,
+                ttl_ms: 600_000,
+                priority: (i % 7) as u8,
+                enqueued_ms: i as u64,
+            });
+            queue.refresh(&tenant, 0, true);
+        }
+        group.bench_with_input(BenchmarkId::from_parameter(depth), &depth, |b, _| {
+            b.iter(|| {
+                let id = queue.best(1)[0];
+                let req = queue.remove(id).expect("queued");
+                let ask = Ask {
+                    worker: req.worker.clone(),
+                    tenant: req.tenant.clone(),
+                    gpu: None,
+                    mem_mb: req.mem_mb,
+                    streams: req.streams,
+                    ttl_ms: req.ttl_ms,
+                    priority: req.priority,
+                };
+                let decision = broker.decide(&ask, false).expect("a free GPU");
+                let lease = broker.mint();
+                broker.insert(Lease {
+                    id: lease,
+                    gpu: decision.gpu,
+                    worker: ask.worker,
+                    tenant: ask.tenant,
+                    priority: ask.priority,
+                    mem_mb: ask.mem_mb,
+                    streams: ask.streams,
+                    granted_ms: NOW,
+                    expires_ms: NOW + ask.ttl_ms,
+                });
+                black_box(broker.remove(lease));
+                let tenant = req.tenant.clone();
+                queue.push(req);
+                queue.refresh(&tenant, 0, true);
+            })
+        });
+        assert_eq!(queue.len(), depth, "the depth stayed steady");
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_grant_release,
+    bench_decision,
+    bench_decision_core
+);
 criterion_main!(benches);

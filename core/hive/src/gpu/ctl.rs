@@ -439,7 +439,11 @@ impl Hive {
         }
         self.gpu.dirty = false;
         let mut skipped: Vec<String> = Vec::new();
-        while let Some(&id) = self.gpu.queue.best(1).first() {
+        // The scheduler never preempts: with no free GPU nothing queued can be placed.
+        while self.gpu.broker.free_devices() > 0 {
+            let Some(&id) = self.gpu.queue.best(1).first() else {
+                break;
+            };
             let Some(req) = self.gpu.queue.get(id).cloned() else {
                 break;
             };
