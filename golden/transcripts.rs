@@ -151,3 +151,8 @@ fn every_golden_file_has_its_test_and_every_scenario_a_golden() {
         "golden tests without a scenario: {unknown:?}"
     );
 }
+
+#[test]
+fn gpu_lease_contention() {
+    golden("gpu-lease-contention");
+}

@@ -129,7 +129,12 @@ fn start_agent(world: &Rc<World>, index: usize, clock: &Rc<SimClock>, id: String
     let jitter = scenario.seed
         ^ id.bytes()
             .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-    let config = AgentConfig::heartbeat(&id, &ticket)
+    let mut config = AgentConfig::heartbeat(&id, &ticket);
+    // A gpu worker's ticket names the worker-gpu role; the agent attaches as its ticket says.
+    if let Ok((claims, _)) = ticket::decode(&ticket, usize::MAX) {
+        config.role = claims.role.as_str().to_string();
+    }
+    let config = config
         .with_heartbeat_ms(scenario.heartbeat_ms)
         .with_deadline_ms(u64::from(hive.manifest.hive.heartbeat_deadline_ms))
         .with_reconnect(scenario.reconnect_base_ms, scenario.reconnect_cap_ms)

@@ -56,6 +56,7 @@ pub fn scenario_text(seed: u64) -> String {
             text,
             "\n[[hives]]\nname = \"{name}\"\nsites = {sites}\nsite_capacity = {capacity}"
         );
+        let _ = writeln!(text, "[hives.manifest.features]\ngpu = true");
         let _ = writeln!(
             text,
             "\n[[operators]]\nhive = \"{name}\"\nat_s = 1\nscript = \"\"\""
@@ -83,11 +84,50 @@ pub fn scenario_text(seed: u64) -> String {
                 d.within(0, 5000)
             );
         }
+        gpu_contention(seed ^ ((h as u64 + 1) << 32), spawned, &mut text);
         let _ = writeln!(text, "cat /proc/pressure/policy\n\"\"\"");
         plan_faults(&mut d, &mut faults, name, sites, duration);
     }
     text.push_str(&faults);
     text
+}
+
+/// Lease contention on every drawn hive: four gpu workers (the ids after the heartbeat
+/// ones) of site s01, four GPUs on two bridges, grants at drawn priorities (some busy, some
+/// preempting), queued requests, a bridge lost and published again. Drawn from its own
+/// stream so the rest of a seed's scenario is what it was before. No `EXPECT`s: the outcome
+/// depends on the draw; the `gpu-*` invariants judge it.
+fn gpu_contention(seed: u64, spawned: u64, out: &mut String) {
+    let mut d = Draw(ChaCha8Rng::seed_from_u64(seed));
+    let _ = writeln!(
+        out,
+        "spawn {{\"spawn\":\"gpu\",\"count\":4,\"site\":\"s01\"}}"
+    );
+    let inventory = |out: &mut String, g: u64| {
+        let _ = writeln!(
+            out,
+            "echo /queen/lease/ctl {{\"inventory\":{{\"gpu\":\"g{g}\",\"bridge\":\"b{}\",\"mem_mb\":8192,\"streams\":2}}}}",
+            g / 2
+        );
+    };
+    (0..4).for_each(|g| inventory(out, g));
+    for _ in 0..d.within(4, 10) {
+        let worker = spawned + d.within(1, 4);
+        let (prio, ttl) = (d.below(4), d.within(5, 60));
+        let verb = if d.chance(3) { "schedule" } else { "lease" };
+        let cmd = if verb == "lease" { "grant" } else { "enqueue" };
+        let _ = writeln!(
+            out,
+            "echo /queen/{verb}/ctl {{\"{cmd}\":{{\"worker\":\"w{worker:04}\",\"mem_mb\":4096,\"ttl_s\":{ttl},\"priority\":{prio}}}}}\nWAIT {}",
+            d.within(0, 3000)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "echo /queen/lease/ctl {{\"lost\":{{\"bridge\":\"b1\"}}}}"
+    );
+    let _ = writeln!(out, "WAIT {}", d.within(1000, 10_000));
+    (2..4).for_each(|g| inventory(out, g));
 }
 
 /// One to three disturbances, each healed early enough for the liveness check to run.

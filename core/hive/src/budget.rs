@@ -128,6 +128,8 @@ impl Hive {
             "revoke",
             &[("id", id), ("ticket", &tid), ("reason", reason)],
         );
+        // A revoked worker's leases and queued requests go with it.
+        self.gpu_holder_gone(id, now_ms);
         self.emit(Event::Revoked {
             id: worker.id,
             ticket_id: worker.ticket_id,

@@ -119,6 +119,60 @@ pub enum Entry {
     Counters {
         next_seq: u64,
     },
+    /// A GPU published by its bridge, or marked lost with it (docs/interfaces.md §8.4).
+    GpuDevice {
+        gpu: String,
+        bridge: String,
+        mem_mb: u32,
+        streams: u32,
+        lost: bool,
+    },
+    /// A lease granted (`req` when the scheduler placed a queued request).
+    LeaseGrant {
+        lease: u64,
+        gpu: String,
+        worker: String,
+        tenant: String,
+        priority: u8,
+        mem_mb: u32,
+        streams: u32,
+        granted_ms: u64,
+        expires_ms: u64,
+        req: Option<u64>,
+    },
+    LeaseRenew {
+        lease: u64,
+        expires_ms: u64,
+    },
+    /// A lease ended: released, ttl, preempted, bridge-lost or holder-revoked.
+    LeaseEnd {
+        lease: u64,
+        reason: String,
+    },
+    LeaseQuota {
+        tenant: String,
+        leases: u32,
+    },
+    /// A lease request queued for the scheduler.
+    LeaseRequest {
+        req: u64,
+        worker: String,
+        tenant: String,
+        mem_mb: u32,
+        streams: u32,
+        ttl_ms: u64,
+        priority: u8,
+        enqueued_ms: u64,
+    },
+    LeaseCancel {
+        req: u64,
+        reason: String,
+    },
+    /// Snapshot only: lease and request id sequences.
+    GpuCounters {
+        next_lease: u64,
+        next_req: u64,
+    },
 }
 
 /// The whole authority state, as a snapshot stores it.
@@ -211,6 +265,7 @@ impl Hive {
             ticks: m.meter.ticks,
             bytes: m.meter.bytes,
         }));
+        self.gpu_snapshot(&mut entries);
         let (audit_start, audit_lines, audit_tail) = self.audit.retained();
         State {
             entries,
@@ -258,6 +313,7 @@ impl Hive {
             hive.apply(entry, now_ms, &mut marks);
             report.entries += 1;
         }
+        hive.gpu_restored();
         hive.charge_crash_margin(&marks, now_ms);
         report.workers = hive.registry.len();
         report.revocations = hive.revoked.len();
@@ -407,6 +463,10 @@ impl Hive {
                 mark.bytes = mark.bytes.max(*bytes);
             }
             Entry::Counters { next_seq } => self.registry.continue_after(*next_seq),
+            other => {
+                let applied = self.apply_gpu(other);
+                debug_assert!(applied, "every entry has a replay");
+            }
         }
     }
 

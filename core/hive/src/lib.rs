@@ -15,6 +15,7 @@ pub mod ctl;
 mod cut;
 pub mod durable;
 mod events;
+pub mod gpu;
 pub mod lifecycle;
 mod rates;
 pub mod registry;
@@ -107,6 +108,8 @@ pub struct Hive {
     /// Workers the last `tick` took off the wake queue.
     tick_due: usize,
     boot_ms: u64,
+    /// GPU leases and the lease request queue.
+    gpu: gpu::Gpus,
 }
 
 impl Hive {
@@ -115,6 +118,7 @@ impl Hive {
         let audit = AuditLog::new(manifest.hive.log_ring_bytes as usize);
         let revoked = RevocationSet::new(manifest.ticket.revocations_max as usize);
         let idempotency = ctl::IdempotencyCache::new(manifest.hive.idempotency_window as usize);
+        let gpu = gpu::Gpus::new(&manifest);
         let mut hive = Self {
             fingerprint: manifest.fingerprint(),
             manifest,
@@ -141,6 +145,7 @@ impl Hive {
             tick_count: 0,
             tick_due: 0,
             boot_ms: now_ms,
+            gpu,
         };
         let fingerprint = alloc::format!("{:016x}", hive.fingerprint);
         let name = hive.manifest.hive.name.clone();

@@ -84,7 +84,7 @@ impl Hive {
         result
     }
 
-    fn queue_command(&mut self, id: &str, line: &[u8]) -> Result<usize, Refusal> {
+    pub(crate) fn queue_command(&mut self, id: &str, line: &[u8]) -> Result<usize, Refusal> {
         if line.len() > crate::ctl::WORKER_COMMANDS_BYTES / 4 {
             return Err(Refusal::new(Error::TooBig, "command-too-big"));
         }

@@ -74,6 +74,7 @@ impl Hive {
         for ticket in due.requeue {
             self.schedule(ticket);
         }
+        self.gpu_tick(now_ms);
         self.revoked.purge(now_ms);
         // An operator ticket past its lifetime can no longer attach: its meter can go.
         if self.external_expiry <= now_ms {

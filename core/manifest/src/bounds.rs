@@ -220,6 +220,15 @@ pub static BOUNDS: &[Bound] = &[
         16 << 20
     ),
     bound!("guard.console_reserved", guard.console_reserved, 0, 255),
+    bound!("gpu.devices_max", gpu.devices_max, 1, 4096),
+    bound!("gpu.leases_max", gpu.leases_max, 1, 4096),
+    bound!("gpu.tenant_leases_max", gpu.tenant_leases_max, 1, 4096),
+    bound!("gpu.tenants_max", gpu.tenants_max, 1, 4096),
+    bound!("gpu.ttl_max_s", gpu.ttl_max_s, 1, 30 * 86_400),
+    bound!("gpu.stream_bytes", gpu.stream_bytes, 512, 1 << 20),
+    bound!("gpu.preemptions_kept", gpu.preemptions_kept, 1, 4096),
+    bound!("schedule.queue_max", schedule.queue_max, 1, 1 << 20),
+    bound!("schedule.age_step_ms", schedule.age_step_ms, 1, 86_400_000),
     bound!(
         "pump.conn_buffer_bytes",
         pump.conn_buffer_bytes,

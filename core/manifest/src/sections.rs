@@ -14,6 +14,8 @@ pub struct Manifest {
     pub pump: PumpLimits,
     pub journal: JournalLimits,
     pub guard: GuardLimits,
+    pub gpu: GpuLimits,
+    pub schedule: ScheduleLimits,
     pub features: Features,
 }
 
@@ -254,6 +256,61 @@ impl Default for GuardLimits {
             aggregate_ms: 1000,
             security_log_bytes: 64 * 1024,
             console_reserved: 1,
+        }
+    }
+}
+
+/// GPU leases (docs/interfaces.md §8.4): the devices the broker tracks, the leases it holds at
+/// once and what one tenant may hold.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GpuLimits {
+    /// GPUs published to `/gpu` at once (by bridges, through `/queen/lease/ctl`).
+    pub devices_max: u32,
+    /// Live leases at once (one GPU holds at most one).
+    pub leases_max: u32,
+    /// Live leases one tenant may hold unless `quota tenant=.. leases=..` says otherwise.
+    pub tenant_leases_max: u32,
+    /// Tenants with a quota, a lease or a queued request at once.
+    pub tenants_max: u32,
+    /// Longest lease a grant or renewal may ask for, in seconds.
+    pub ttl_max_s: u32,
+    /// Bytes of each GPU's `job` and `status` streams kept in memory.
+    pub stream_bytes: u32,
+    /// Preemptions remembered by `/proc/lease/preemptions`; older ones are counted only.
+    pub preemptions_kept: u32,
+}
+
+impl Default for GpuLimits {
+    fn default() -> Self {
+        Self {
+            devices_max: 256,
+            leases_max: 256,
+            tenant_leases_max: 64,
+            tenants_max: 64,
+            ttl_max_s: 86_400,
+            stream_bytes: 4096,
+            preemptions_kept: 64,
+        }
+    }
+}
+
+/// The lease request queue behind `/queen/schedule/ctl`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleLimits {
+    /// Queued lease requests at once; one more is refused `Busy`.
+    pub queue_max: u32,
+    /// A queued request gains one priority level per this many ms of waiting, so nothing
+    /// starves behind a stream of higher priorities.
+    pub age_step_ms: u32,
+}
+
+impl Default for ScheduleLimits {
+    fn default() -> Self {
+        Self {
+            queue_max: 16_384,
+            age_step_ms: 10_000,
         }
     }
 }

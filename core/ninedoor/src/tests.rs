@@ -323,3 +323,61 @@ fn binds_appear_inside_the_workers_view() {
         Err(Error::NotFound)
     );
 }
+
+fn gpu_worker(nd: &mut NineDoor, q: SessionId) -> (SessionId, String) {
+    nd.append(q, "/queen/ctl", br#"{"spawn":"gpu","site":"lab"}"#, 0)
+        .unwrap();
+    let reply = nd.last_reply(q).unwrap().to_string();
+    let id = reply.rsplit("ids=").next().unwrap().to_string();
+    let ticket = nd.hive().registry().get(&id).unwrap().ticket.clone();
+    let sid = nd.open_session(Transport::NineP, 0).unwrap();
+    nd.attach(sid, "worker-gpu", &id, Some(ticket.as_bytes()), 0)
+        .unwrap();
+    (sid, id)
+}
+
+#[test]
+fn gpu_leases_through_the_namespace() {
+    let mut manifest = Manifest::default();
+    manifest.features.gpu = true;
+    let mut nd = door_with(manifest);
+    let q = queen(&mut nd);
+    let inv = br#"{"inventory":{"gpu":"g0","bridge":"b0","mem_mb":8192,"streams":2}}"#;
+    nd.append(q, "/queen/lease/ctl", inv, 0).unwrap();
+    let (w1, id1) = gpu_worker(&mut nd, q);
+    let (w2, _) = gpu_worker(&mut nd, q);
+    assert_eq!(
+        nd.ls(w1, "/gpu/g0", 0).unwrap(),
+        ["ctl", "info", "job", "lease", "status"]
+    );
+    // No lease: the job file refuses the write.
+    assert_eq!(
+        nd.append(w1, "/gpu/g0/job", b"train\n", 0),
+        Err(Error::Perm)
+    );
+    let ask = br#"{"grant":{"gpu":"g0","mem_mb":1024,"ttl_s":60,"priority":1}}"#;
+    nd.append(w1, "/queen/lease/ctl", ask, 1).unwrap();
+    assert!(nd.last_reply(w1).unwrap().starts_with("lease id=1 gpu=g0"));
+    nd.append(w1, "/gpu/g0/job", b"train\n", 2).unwrap();
+    assert_eq!(nd.append(w2, "/queen/lease/ctl", ask, 3), Err(Error::Busy));
+    assert_eq!(nd.append(w2, "/gpu/g0/job", b"mine\n", 3), Err(Error::Perm));
+    let active = nd.cat(q, "/proc/lease/active", 4096, 4).unwrap();
+    let active = String::from_utf8(active).unwrap();
+    assert!(
+        active.contains(&alloc::format!("worker={id1} tenant=lab")),
+        "{active}"
+    );
+    let lease = String::from_utf8(nd.cat(w2, "/gpu/g0/lease", 4096, 4).unwrap()).unwrap();
+    assert!(lease.starts_with("lease=1 gpu=g0"), "{lease}");
+    nd.append(w1, "/gpu/g0/ctl", br#"{"release":{"lease":1}}"#, 5)
+        .unwrap();
+    let job = nd.cat(q, "/gpu/g0/job", 4096, 6).unwrap();
+    assert_eq!(job, b"train\n");
+    // The lease and schedule files exist only for a hive with GPUs.
+    let mut plain = door();
+    let q = queen(&mut plain);
+    assert_eq!(
+        plain.append(q, "/queen/lease/ctl", ask, 0),
+        Err(Error::NotFound)
+    );
+}

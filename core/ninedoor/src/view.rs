@@ -36,11 +36,16 @@ impl View {
                     alloc::format!("/shard/{}/worker/{id}", shard.as_str()),
                 ];
                 if principal.role == Role::WorkerGpu {
-                    mounts.push(String::from("/gpu/models/active"));
+                    // Every GPU is visible; only a live lease lets a worker write one.
+                    mounts.push(String::from("/gpu"));
+                    mounts.push(String::from("/queen/lease/ctl"));
+                    mounts.push(String::from("/queen/schedule/ctl"));
                 }
                 View::Mounts(mounts)
             }
-            Role::GpuBridge => View::Mounts(vec![String::from("/gpu")]),
+            Role::GpuBridge => {
+                View::Mounts(vec![String::from("/gpu"), String::from("/queen/lease/ctl")])
+            }
             Role::Relay => View::Mounts(vec![
                 String::from("/proc"),
                 String::from("/queen/ctl"),

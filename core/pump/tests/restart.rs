@@ -316,3 +316,58 @@ fn a_store_that_keeps_refusing_is_read_back_with_growing_pauses() {
     ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
     assert!(hive.pump.hive().registry().get("w0002").is_some());
 }
+
+fn write(hive: &mut TestHive, path: &str, line: &str) -> Result<u32, Error> {
+    let mut queen = hive.connect();
+    queen.attach(hive, "queen", "operator", &queen_ticket(1 << 41))?;
+    queen.write_file(hive, path, line.as_bytes())
+}
+
+#[test]
+fn gpu_leases_and_the_queue_survive_a_restart() {
+    let mut manifest = Manifest::default();
+    manifest.features.gpu = true;
+    let mut hive = TestHive::boot(manifest);
+    ctl(&mut hive, r#"{"spawn":"gpu","count":3,"site":"lab"}"#).unwrap();
+    for g in ["g0", "g1"] {
+        let inv =
+            format!(r#"{{"inventory":{{"gpu":"{g}","bridge":"b0","mem_mb":8192,"streams":2}}}}"#);
+        write(&mut hive, "/queen/lease/ctl", &inv).unwrap();
+    }
+    let grant = |w: &str, g: &str, p: u8| {
+        format!(
+            r#"{{"grant":{{"gpu":"{g}","worker":"{w}","mem_mb":1024,"ttl_s":600,"priority":{p}}}}}"#
+        )
+    };
+    write(&mut hive, "/queen/lease/ctl", &grant("w0001", "g0", 1)).unwrap();
+    write(&mut hive, "/queen/lease/ctl", &grant("w0002", "g1", 1)).unwrap();
+    // A preemption, then a request that must wait.
+    write(&mut hive, "/queen/lease/ctl", &grant("w0003", "g0", 5)).unwrap();
+    let ask = r#"{"enqueue":{"worker":"w0001","mem_mb":1024,"ttl_s":60,"priority":2}}"#;
+    write(&mut hive, "/queen/schedule/ctl", ask).unwrap();
+    hive.settle();
+    let active = read(&mut hive, "/proc/lease/active").unwrap();
+    let queue = read(&mut hive, "/proc/schedule/queue").unwrap();
+    assert_eq!(active.lines().count(), 2, "{active}");
+    assert!(active.contains("worker=w0003") && !active.contains("worker=w0001"));
+    assert!(
+        queue.starts_with("req=1 worker=w0001 tenant=lab"),
+        "{queue}"
+    );
+
+    hive.restart();
+    assert_eq!(read(&mut hive, "/proc/lease/active").unwrap(), active);
+    let after = read(&mut hive, "/proc/schedule/queue").unwrap();
+    assert!(
+        after.starts_with("req=1 worker=w0001 tenant=lab"),
+        "{after}"
+    );
+    // Still exclusive after the restart: the same ask is busy, a release places the queued one.
+    assert_eq!(
+        write(&mut hive, "/queen/lease/ctl", &grant("w0001", "g0", 1)),
+        Err(Error::Busy)
+    );
+    write(&mut hive, "/queen/lease/ctl", r#"{"release":{"lease":2}}"#).unwrap();
+    let active = read(&mut hive, "/proc/lease/active").unwrap();
+    assert!(active.contains("lease=4 gpu=g1 worker=w0001"), "{active}");
+}

@@ -45,6 +45,8 @@ pub enum Sub {
         #[arg(long)]
         json: bool,
     },
+    /// GPU leases: list, lease, release, status (docs/interfaces.md §8.4).
+    Gpu(crate::gpu::GpuArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -235,5 +237,11 @@ mod tests {
         );
         let cli = Cli::parse_from(["cohsh", "mint", "--key-file", "k", "--role", "queen"]);
         assert!(matches!(cli.command, Some(Sub::Mint { .. })));
+        let cli = Cli::parse_from(["cohsh", "gpu", "--port", "4000", "release", "3"]);
+        let Some(Sub::Gpu(gpu)) = cli.command else {
+            panic!("gpu subcommand");
+        };
+        assert_eq!(gpu.conn.port, Some(4000));
+        assert!(matches!(gpu.op, crate::gpu::GpuOp::Release { lease: 3 }));
     }
 }

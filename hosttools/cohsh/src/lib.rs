@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod creds;
+pub mod gpu;
 pub mod mint;
 pub mod output;
 pub mod script;

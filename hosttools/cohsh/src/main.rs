@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Sub::Serve(args)) => serve(args),
         Some(Sub::Mint { args, json }) => mint(args, *json),
+        Some(Sub::Gpu(args)) => gpu(args, cli.json),
         None => shell(&cli),
     };
     match result {
@@ -28,17 +29,29 @@ fn main() -> ExitCode {
     }
 }
 
-fn shell(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let target = cli.conn.target()?;
-    let policy = client::RetryPolicy::new(cli.conn.connect_attempts, cli.conn.retry_backoff());
-    let mut session = client::retry(&policy, |_| Session::open(&target)).map_err(|e| {
+/// `cohsh gpu ...`: the operation's console commands, run as `-c` commands are.
+fn gpu(args: &cohsh::gpu::GpuArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let mut session = open(&args.conn)?;
+    let mut printer = Printer::new(std::io::stdout().lock(), json);
+    run_commands(&mut session, &cohsh::gpu::commands(&args.op), &mut printer)
+}
+
+fn open(conn: &cohsh::cli::ConnArgs) -> anyhow::Result<Session> {
+    let target = conn.target()?;
+    let policy = client::RetryPolicy::new(conn.connect_attempts, conn.retry_backoff());
+    client::retry(&policy, |_| Session::open(&target)).map_err(|e| {
         anyhow::anyhow!(
             "cannot open a {} session with {} as {}: {e}",
             target.transport,
             target.addr(),
             target.role
         )
-    })?;
+    })
+}
+
+fn shell(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let target = cli.conn.target()?;
+    let mut session = open(&cli.conn)?;
     let mut printer = Printer::new(std::io::stdout().lock(), cli.json);
     if !cli.scripts.is_empty() {
         let mut failed = false;

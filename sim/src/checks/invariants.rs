@@ -44,6 +44,8 @@ struct HiveMemory {
     after_revoke: BTreeMap<String, Option<u64>>,
     /// Agents cut off, with the heartbeats they had sent when the cut began.
     cut: BTreeMap<String, (u64, u64)>,
+    /// Per GPU: its job stream's end and whether it was leased, at the last check.
+    gpu_jobs: BTreeMap<String, (u64, bool)>,
 }
 
 impl Invariants {
@@ -269,6 +271,7 @@ fn check_pump(
     }
     memory.workers.retain(|id, _| seen.contains(id));
     check_views(pump, found);
+    check_gpus(h, memory, found);
     // One writer: the writer epoch never goes back within a boot.
     if h.writer_epoch() < memory.writer_epoch {
         found.push((
@@ -288,6 +291,41 @@ fn check_pump(
         ));
     }
     let _ = hive;
+}
+
+/// GPU leases: no GPU leased twice or while lost, no tenant past its quota, every preemption
+/// strictly by priority, and no job accepted on a GPU that had no lease at either end of the
+/// interval since the last check.
+fn check_gpus(h: &hive::Hive, memory: &mut HiveMemory, found: &mut Vec<(&'static str, String)>) {
+    let b = &h.gpus().broker;
+    let mut leased = BTreeSet::new();
+    let mut held: BTreeMap<&str, u32> = BTreeMap::new();
+    for l in b.leases() {
+        let on = b.device(&l.gpu);
+        if !leased.insert(l.gpu.as_str()) || on.is_none_or(|d| d.lease != Some(l.id) || d.lost) {
+            found.push(("gpu-exclusive", format!("{} lease {}", l.gpu, l.id)));
+        }
+        *held.entry(l.tenant.as_str()).or_insert(0) += 1;
+    }
+    for (tenant, n) in held {
+        if n > b.quota(tenant) {
+            found.push(("gpu-quota", format!("{tenant} holds {n}")));
+        }
+    }
+    for p in b.preemptions() {
+        if p.victim_priority >= p.by_priority {
+            found.push(("gpu-preemption", format!("{p:?}")));
+        }
+    }
+    for d in b.devices() {
+        let end = d.job.end();
+        let now_leased = d.lease.is_some();
+        let (before, was_leased) = memory.gpu_jobs.get(&d.id).copied().unwrap_or((0, false));
+        if end > before && !was_leased && !now_leased {
+            found.push(("gpu-job-lease", format!("{} took a job unleased", d.id)));
+        }
+        memory.gpu_jobs.insert(d.id.clone(), (end, now_leased));
+    }
 }
 
 /// Scopes at the session table: a worker session sees its own directory and nothing of the

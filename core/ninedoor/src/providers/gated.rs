@@ -24,5 +24,8 @@ pub(super) fn enabled(nd: &NineDoor) -> impl Iterator<Item = &'static str> + '_ 
 }
 
 pub(super) fn resolve(nd: &NineDoor, name: &str, rest: &[&str]) -> Option<Entry> {
+    if name == "gpu" && is_enabled(nd, name) {
+        return super::gpu::resolve(nd, rest);
+    }
     (rest.is_empty() && is_enabled(nd, name)).then(|| Entry::dir(Provider::Gated))
 }

@@ -3,6 +3,7 @@
 //! renders read-only text, serves append-only streams and takes control writes.
 
 mod gated;
+mod gpu;
 mod log;
 mod proc;
 mod queen;
@@ -44,6 +45,7 @@ pub enum Provider {
     Shard,
     Log,
     Gated,
+    Gpu,
 }
 
 /// A resolved node: what it is, who may read and write it, and which worker owns it.
@@ -114,7 +116,7 @@ pub fn resolve(nd: &NineDoor, elems: &[&str]) -> Option<Entry> {
     };
     match *first {
         "proc" => proc::resolve(nd, rest),
-        "queen" => queen::resolve(rest),
+        "queen" => queen::resolve(nd, rest),
         "shard" => shard::resolve(nd, rest),
         "log" => log::resolve(rest),
         other => gated::resolve(nd, other, rest),
@@ -134,10 +136,11 @@ pub fn list(nd: &NineDoor, entry: &Entry, elems: &[&str]) -> Vec<String> {
             names
         }
         Provider::Proc => proc::list(nd, rest),
-        Provider::Queen => queen::list(rest),
+        Provider::Queen => queen::list(nd, rest),
         Provider::Shard => shard::list(nd, rest),
         Provider::Log => log::list(),
         Provider::Gated => Vec::new(),
+        Provider::Gpu => gpu::list(nd, rest),
     }
 }
 
@@ -147,6 +150,7 @@ pub fn text(nd: &NineDoor, entry: &Entry, elems: &[&str], now_ms: u64) -> Option
     match entry.provider {
         Provider::Proc => proc::text(nd, rest, now_ms),
         Provider::Shard => shard::text(nd, rest),
+        Provider::Gpu => gpu::text(nd, rest),
         _ => None,
     }
 }
@@ -162,6 +166,7 @@ pub fn stream(
     let rest = elems.get(1..).unwrap_or(&[]);
     match entry.provider {
         Provider::Shard => shard::stream(nd, rest, cursor, max),
+        Provider::Gpu => gpu::stream(nd, rest, cursor, max),
         Provider::Log => match rest {
             ["security.log"] => Some(nd.security().read(cursor, max)),
             _ => Some(nd.hive().audit().read(cursor, max)),
@@ -184,6 +189,7 @@ pub fn write(
     match entry.provider {
         Provider::Queen => queen::write(nd, rest, principal, data, now_ms),
         Provider::Shard => shard::write(nd, rest, principal, data, now_ms).map(|n| (n, None)),
+        Provider::Gpu => gpu::write(nd, rest, principal, data, now_ms),
         _ => Err(Error::Perm),
     }
 }

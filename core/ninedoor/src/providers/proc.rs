@@ -8,6 +8,10 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 
 const TOP: [&str; 4] = ["boot", "9p", "pressure", "lifecycle"];
+/// Present only when the manifest enables GPUs.
+const GPU_TOP: [&str; 2] = ["lease", "schedule"];
+const LEASE: [&str; 3] = ["summary", "active", "preemptions"];
+const SCHEDULE: [&str; 2] = ["summary", "queue"];
 const PRESSURE: [&str; 5] = ["busy", "quota", "cut", "policy", "exhausted"];
 const LIFECYCLE: [&str; 3] = ["state", "reason", "since_ms"];
 const SESSION: [&str; 3] = ["state", "owner", "since_ms"];
@@ -17,11 +21,21 @@ fn session_of(nd: &NineDoor, text: &str) -> Option<SessionId> {
     nd.session(SessionId(id)).map(|_| SessionId(id))
 }
 
+fn gpu_on(nd: &NineDoor) -> bool {
+    nd.hive().manifest().features.gpu
+}
+
 pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
+    if rest.first().is_some_and(|f| GPU_TOP.contains(f)) && !gpu_on(nd) {
+        return None;
+    }
     let dir = || Some(Entry::dir(Provider::Proc));
     let text = || Some(Entry::text(Provider::Proc, Who::Anyone));
     match rest {
         [] | ["9p"] | ["pressure"] | ["lifecycle"] | ["9p", "session"] => dir(),
+        ["lease"] | ["schedule"] => dir(),
+        ["lease", f] if LEASE.contains(f) => text(),
+        ["schedule", f] if SCHEDULE.contains(f) => text(),
         ["boot"] | ["9p", "sessions"] => text(),
         ["pressure", c] if PRESSURE.contains(c) => text(),
         ["lifecycle", f] if LIFECYCLE.contains(f) => text(),
@@ -33,10 +47,19 @@ pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
 
 pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
     let names: &[&str] = match rest {
+        [] if gpu_on(nd) => {
+            return TOP
+                .iter()
+                .chain(GPU_TOP.iter())
+                .map(|n| String::from(*n))
+                .collect();
+        }
         [] => &TOP,
         ["9p"] => &["sessions", "session"],
         ["pressure"] => &PRESSURE,
         ["lifecycle"] => &LIFECYCLE,
+        ["lease"] => &LEASE,
+        ["schedule"] => &SCHEDULE,
         ["9p", "session", _] => &SESSION,
         ["9p", "session"] => {
             return nd
@@ -54,6 +77,8 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str], now_ms: u64) -> Option<String> 
     let mut out = String::new();
     match rest {
         ["boot"] => boot(nd, now_ms, &mut out),
+        ["lease", file] => out = hive.lease_proc(file)?,
+        ["schedule", file] => out = hive.schedule_proc(file, now_ms)?,
         ["9p", "sessions"] => {
             for (sid, info) in nd.sessions() {
                 let _ = writeln!(

@@ -10,9 +10,22 @@ use hive::{Principal, Refusal};
 use secure9p::Error;
 use ticket::Role;
 
-pub(super) fn resolve(rest: &[&str]) -> Option<Entry> {
+/// `/queen/lease` and `/queen/schedule` exist only when the manifest enables GPUs.
+fn gpu_on(nd: &NineDoor) -> bool {
+    nd.hive().manifest().features.gpu
+}
+
+pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
+    if matches!(rest.first(), Some(&"lease") | Some(&"schedule")) && !gpu_on(nd) {
+        return None;
+    }
     match rest {
-        [] | ["lifecycle"] => Some(Entry::dir(Provider::Queen)),
+        [] | ["lifecycle"] | ["lease"] | ["schedule"] => Some(Entry::dir(Provider::Queen)),
+        // GPU workers, bridges and the Queen write here; the hive checks each line's role.
+        ["lease", "ctl"] | ["schedule", "ctl"] => Some(Entry {
+            read: Who::Anyone,
+            ..Entry::control(Provider::Queen, Who::Anyone)
+        }),
         // Reading `/queen/ctl` returns the reply to this session's last control line.
         ["ctl"] => Some(Entry {
             read: Who::QueenOrRelay,
@@ -23,8 +36,14 @@ pub(super) fn resolve(rest: &[&str]) -> Option<Entry> {
     }
 }
 
-pub(super) fn list(rest: &[&str]) -> Vec<String> {
+pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
     match rest {
+        [] if gpu_on(nd) => vec![
+            String::from("ctl"),
+            String::from("lease"),
+            String::from("lifecycle"),
+            String::from("schedule"),
+        ],
         [] => vec![String::from("ctl"), String::from("lifecycle")],
         _ => vec![String::from("ctl")],
     }
@@ -39,28 +58,41 @@ pub(super) fn write(
     data: &[u8],
     now_ms: u64,
 ) -> Result<(usize, Option<String>), Error> {
-    let text = core::str::from_utf8(data).map_err(|_| Error::Invalid)?;
     let who = principal.subject.as_str();
+    lines(nd, data, now_ms, |nd, line| match rest {
+        ["ctl"] => {
+            if principal.role == Role::Relay && !relay_may_send(line) {
+                let refusal = Refusal::new(Error::Perm, "relay-needs-envelope");
+                nd.hive_mut().refused(now_ms, who, "ctl", refusal);
+                Err(refusal)
+            } else {
+                nd.hive_mut().ctl(line, who, now_ms)
+            }
+        }
+        ["lifecycle", "ctl"] => nd.hive_mut().lifecycle_ctl(line, who, now_ms),
+        ["lease", "ctl"] => nd.hive_mut().lease_ctl(line, principal, None, now_ms),
+        ["schedule", "ctl"] => nd.hive_mut().schedule_ctl(line, principal, now_ms),
+        _ => Err(Refusal::new(Error::Perm, "not-writable")),
+    })
+}
+
+/// Runs each line of a control write through `run`: each has its own ACK/ERR and audit line,
+/// and the first refused line stops the write with its error (earlier lines stand).
+pub(super) fn lines(
+    nd: &mut NineDoor,
+    data: &[u8],
+    now_ms: u64,
+    mut run: impl FnMut(&mut NineDoor, &str) -> Result<String, Refusal>,
+) -> Result<(usize, Option<String>), Error> {
+    let text = core::str::from_utf8(data).map_err(|_| Error::Invalid)?;
     let mut lines = text.split('\n').filter(|l| !l.trim().is_empty()).peekable();
     if lines.peek().is_none() {
         return Err(Error::Invalid);
     }
     let mut reply = None;
     for line in lines {
-        let result = match rest {
-            ["ctl"] => {
-                if principal.role == Role::Relay && !relay_may_send(line) {
-                    let refusal = Refusal::new(Error::Perm, "relay-needs-envelope");
-                    nd.hive_mut().refused(now_ms, who, "ctl", refusal);
-                    Err(refusal)
-                } else {
-                    nd.hive_mut().ctl(line, who, now_ms)
-                }
-            }
-            ["lifecycle", "ctl"] => nd.hive_mut().lifecycle_ctl(line, who, now_ms),
-            _ => Err(Refusal::new(Error::Perm, "not-writable")),
-        };
-        // Kills and budget cuts close sessions at once, before the next line runs.
+        let result = run(nd, line);
+        // Kills, budget cuts and preemptions close sessions at once, before the next line.
         nd.sync_revocations(now_ms);
         reply = Some(result.map_err(|r| r.error)?);
     }
