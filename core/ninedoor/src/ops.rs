@@ -41,16 +41,29 @@ impl NineDoor {
             self.hive.refused(now_ms, uname, "attach", refusal);
             return Err(refusal.error);
         }
-        let serial = info.transport == crate::Transport::Serial;
+        let transport = info.transport;
+        // A TCP console session reaches attach only after its `AUTH` succeeded (the console
+        // dispatcher's state machine), so the token is the credential the original honoured.
+        let token_queen = transport == crate::Transport::ConsoleTcp
+            && !self.hive.manifest().console.queen_requires_ticket;
         let principal = match ticket {
             Some(text) => self
                 .hive
                 .authenticate(text, role, uname, now_ms)
                 .map_err(|r| r.error)?,
-            None if serial && role == "queen" => {
+            None if transport == crate::Transport::Serial && role == "queen" => {
                 self.hive
                     .accepted(now_ms, "console", "attach", "role=queen transport=serial");
                 Principal::serial_queen()
+            }
+            None if token_queen && role == "queen" => {
+                self.hive.accepted(
+                    now_ms,
+                    "console-token",
+                    "attach",
+                    "role=queen transport=tcp credential=console-token",
+                );
+                Principal::token_queen()
             }
             None => {
                 let refusal = Refusal::new(Error::Perm, "ticket-required");

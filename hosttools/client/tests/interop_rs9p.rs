@@ -245,14 +245,14 @@ fn readdir_lists_entries_with_resumable_offsets() {
     ));
     let entries = c.readdir(12, 3, 0);
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["boot", "9p", "pressure", "lifecycle"]);
+    assert_eq!(names, ["boot", "9p", "pressure", "lifecycle", "root"]);
     assert_eq!(entries[0].typ, 8, "DT_REG");
     assert_eq!(entries[1].typ, 4, "DT_DIR");
     assert_eq!(entries[1].qid.typ, QIdType::DIR);
     // Each entry's offset resumes the listing just after it.
     let rest = c.readdir(13, 3, entries[1].offset);
     assert_eq!(rest, entries[2..]);
-    assert!(c.readdir(14, 3, entries[3].offset).is_empty());
+    assert!(c.readdir(14, 3, entries[4].offset).is_empty());
     c.clunk(15, 3);
 }
 

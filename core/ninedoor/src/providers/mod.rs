@@ -184,6 +184,7 @@ pub fn write(
     match entry.provider {
         Provider::Queen => queen::write(nd, rest, principal, data, now_ms),
         Provider::Shard => shard::write(nd, rest, principal, data, now_ms).map(|n| (n, None)),
+        Provider::Log => log::write(nd, rest, principal, data, now_ms).map(|n| (n, None)),
         _ => Err(Error::Perm),
     }
 }

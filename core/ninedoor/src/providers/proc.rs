@@ -1,5 +1,7 @@
 //! `/proc`: read-only views of the node itself — boot facts and limits, the session table,
-//! refusal pressure and the node lifecycle.
+//! refusal pressure, the node lifecycle and the node's view of its root authority. Small
+//! state files read `key=value` (as the original Cohesix served them), so scripts can match
+//! `state=DEGRADED` without knowing which file they read.
 
 use super::{Entry, Provider, Who};
 use crate::{NineDoor, SessionId};
@@ -7,10 +9,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-const TOP: [&str; 4] = ["boot", "9p", "pressure", "lifecycle"];
+const TOP: [&str; 5] = ["boot", "9p", "pressure", "lifecycle", "root"];
 const PRESSURE: [&str; 5] = ["busy", "quota", "cut", "policy", "exhausted"];
 const LIFECYCLE: [&str; 3] = ["state", "reason", "since_ms"];
 const SESSION: [&str; 3] = ["state", "owner", "since_ms"];
+const ROOT: [&str; 3] = ["reachable", "last_seen_ms", "cut_reason"];
 
 fn session_of(nd: &NineDoor, text: &str) -> Option<SessionId> {
     let id: u32 = text.parse().ok()?;
@@ -21,10 +24,11 @@ pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
     let dir = || Some(Entry::dir(Provider::Proc));
     let text = || Some(Entry::text(Provider::Proc, Who::Anyone));
     match rest {
-        [] | ["9p"] | ["pressure"] | ["lifecycle"] | ["9p", "session"] => dir(),
+        [] | ["9p"] | ["pressure"] | ["lifecycle"] | ["root"] | ["9p", "session"] => dir(),
         ["boot"] | ["9p", "sessions"] => text(),
         ["pressure", c] if PRESSURE.contains(c) => text(),
         ["lifecycle", f] if LIFECYCLE.contains(f) => text(),
+        ["root", f] if ROOT.contains(f) => text(),
         ["9p", "session", id] => session_of(nd, id).and_then(|_| dir()),
         ["9p", "session", id, f] if SESSION.contains(f) => session_of(nd, id).and_then(|_| text()),
         _ => None,
@@ -37,6 +41,7 @@ pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
         ["9p"] => &["sessions", "session"],
         ["pressure"] => &PRESSURE,
         ["lifecycle"] => &LIFECYCLE,
+        ["root"] => &ROOT,
         ["9p", "session", _] => &SESSION,
         ["9p", "session"] => {
             return nd
@@ -87,14 +92,37 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str], now_ms: u64) -> Option<String> 
         ["lifecycle", field] => {
             let lc = hive.lifecycle();
             let _ = match *field {
-                "state" => writeln!(out, "{}", lc.state),
-                "reason" => writeln!(out, "{}", lc.reason),
-                _ => writeln!(out, "{}", lc.since_ms),
+                "state" => writeln!(out, "state={}", lc.state),
+                "reason" => writeln!(out, "reason={}", lc.reason),
+                _ => writeln!(out, "since_ms={}", lc.since_ms),
             };
         }
+        ["root", field] => root(nd, field, now_ms, &mut out),
         _ => return None,
     }
     Some(out)
+}
+
+/// The node's view of its root authority (docs/interfaces.md §10.4). The Queen's authority
+/// lives in this hive, so it is reachable while the node is not `OFFLINE` and was last seen
+/// now; an offline node reports the cut.
+fn root(nd: &NineDoor, field: &str, now_ms: u64, out: &mut String) {
+    let offline = nd.hive().lifecycle().state == hive::NodeState::Offline;
+    let _ = match field {
+        "reachable" => writeln!(out, "reachable={}", if offline { "no" } else { "yes" }),
+        "last_seen_ms" => {
+            let seen = if offline {
+                nd.hive().lifecycle().since_ms
+            } else {
+                now_ms
+            };
+            writeln!(out, "last_seen_ms={seen}")
+        }
+        _ => {
+            let reason = if offline { "lifecycle_offline" } else { "none" };
+            writeln!(out, "cut_reason={reason}")
+        }
+    };
 }
 
 fn boot(nd: &NineDoor, now_ms: u64, out: &mut String) {
