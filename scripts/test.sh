@@ -110,6 +110,8 @@ stage_test() {
     # output is shown in full (CI reads the `test result:` lines) and kept for the summary.
     cargo insta test --workspace --check --require-full-match --unreferenced=reject 2>&1 |
         tee "$TEST_LOG"
+    # A stock 9P2000.L client (diod's) attaches with its ticket in aname.
+    scripts/interop-9p.sh
 }
 
 stage_nostd() {

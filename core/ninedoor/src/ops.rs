@@ -75,6 +75,43 @@ impl NineDoor {
         Ok(())
     }
 
+    /// `Tattach` with `afid = NOFID` and the ticket text in `aname`, as the original Cohesix
+    /// host tools and stock 9P2000.L clients send it (they cannot write to an afid). The role
+    /// and subject come from the ticket's claims; the ticket is then verified exactly as one
+    /// written to an afid (`attach`), whose role check makes the unverified peek below safe.
+    /// `uname` is the role label, `role:<identity>` for worker roles: a different role or
+    /// identity is refused, and a `uname` that is not a role label (a stock client sends its
+    /// user name) is ignored. Refusals are audited under `uname`, never the ticket.
+    pub fn attach_with_aname_ticket(
+        &mut self,
+        sid: SessionId,
+        uname: &str,
+        ticket: &str,
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        let claimed =
+            ticket::decode(ticket.trim(), ticket::MAX_TEXT_LEN).map(|(claims, _)| claims.role);
+        let Ok(role) = claimed else {
+            let refusal = Refusal::new(Error::Invalid, "ticket-malformed");
+            self.hive.refused(now_ms, uname, "attach", refusal);
+            return Err(refusal.error);
+        };
+        let (label, identity) = match uname.split_once(':') {
+            Some((label, identity)) => (label, identity),
+            None => (uname, ""),
+        };
+        let subject = match ticket::Role::parse(label) {
+            None => "",
+            Some(named) if named == role => identity,
+            Some(_) => {
+                let refusal = Refusal::new(Error::Perm, "role-mismatch");
+                self.hive.refused(now_ms, uname, "attach", refusal);
+                return Err(refusal.error);
+            }
+        };
+        self.attach(sid, role.as_str(), subject, Some(ticket.as_bytes()), now_ms)
+    }
+
     /// Admits one request from an attached session: the session must be live, its ticket
     /// unexpired, and its budget must cover one more operation.
     pub fn admit(&mut self, sid: SessionId, now_ms: u64) -> Result<(), Error> {

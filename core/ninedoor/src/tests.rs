@@ -365,3 +365,36 @@ fn binds_appear_inside_the_workers_view() {
         Err(Error::NotFound)
     );
 }
+
+#[test]
+fn a_ticket_in_aname_names_role_and_subject_and_is_never_logged() {
+    let mut nd = door();
+    let ticket = queen_ticket(9);
+    let sid = nd.open_session(Transport::NineP, 0).unwrap();
+    nd.attach_with_aname_ticket(sid, "alice", &ticket, 0)
+        .unwrap();
+    let principal = nd.session(sid).and_then(|s| s.principal.clone()).unwrap();
+    assert_eq!(
+        (principal.role, principal.subject.as_str()),
+        (Role::Queen, "operator")
+    );
+    let sid = nd.open_session(Transport::NineP, 0).unwrap();
+    assert_eq!(
+        nd.attach_with_aname_ticket(sid, "relay", &ticket, 0),
+        Err(Error::Perm)
+    );
+    let sid = nd.open_session(Transport::NineP, 0).unwrap();
+    assert_eq!(
+        nd.attach_with_aname_ticket(sid, "queen:someone", &ticket, 0),
+        Err(Error::Perm)
+    );
+    let sid = nd.open_session(Transport::NineP, 0).unwrap();
+    assert_eq!(
+        nd.attach_with_aname_ticket(sid, "queen", "cohesix-ticket-zz", 0),
+        Err(Error::Invalid)
+    );
+    let log = String::from_utf8(nd.hive().audit().read(0, 1 << 20).data).unwrap();
+    assert!(log.contains("detail=role-mismatch"), "{log}");
+    assert!(log.contains("detail=subject-mismatch"), "{log}");
+    assert!(!log.contains("cohesix-ticket-"), "{log}");
+}

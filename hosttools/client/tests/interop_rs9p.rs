@@ -388,3 +388,115 @@ fn refusals_are_rlerror_with_linux_errno() {
         }
     );
 }
+
+impl Conn {
+    fn version(&mut self) {
+        let version = self.call(
+            NOTAG,
+            FCall::TVersion {
+                msize: MSIZE,
+                version: P92000L.into(),
+            },
+        );
+        assert!(matches!(version, FCall::RVersion { .. }), "{version:?}");
+    }
+
+    /// `Tattach` with no afid and the ticket in `aname`, as stock clients and the original
+    /// Cohesix host tools send it.
+    fn attach_aname(&mut self, tag: u16, fid: u32, uname: &str, aname: &str) -> FCall {
+        self.call(
+            tag,
+            FCall::TAttach {
+                fid,
+                afid: NOFID,
+                uname: uname.into(),
+                aname: aname.into(),
+                n_uname: NONUNAME,
+            },
+        )
+    }
+}
+
+#[test]
+fn a_ticket_in_aname_attaches_without_an_afid() {
+    let hive = Hive::start();
+    let ticket = queen();
+
+    // A stock client sends its own user name: it is not a role label, so it is ignored and
+    // role and subject come from the ticket.
+    let mut c = Conn::open(&hive);
+    c.version();
+    // `Tauth` with a ticket as `aname` has nothing to authenticate: ENOENT, which stock
+    // clients read as "attach without an afid".
+    let auth = c.call(
+        9,
+        FCall::TAuth {
+            afid: 1,
+            uname: "root".into(),
+            aname: ticket.clone(),
+            n_uname: NONUNAME,
+        },
+    );
+    assert_eq!(
+        auth,
+        FCall::RlError {
+            ecode: errno!(ENOENT)
+        }
+    );
+    let attach = c.attach_aname(1, 0, "root", &ticket);
+    assert!(matches!(attach, FCall::RAttach { .. }), "{attach:?}");
+    assert!(
+        matches!(c.walk(2, 0, 1, &["proc", "boot"]), FCall::RWalk { wqids } if wqids.len() == 2)
+    );
+    assert!(matches!(
+        c.call(3, FCall::TlOpen { fid: 1, flags: 0 }),
+        FCall::RlOpen { .. }
+    ));
+    let read = c.call(
+        4,
+        FCall::TRead {
+            fid: 1,
+            offset: 0,
+            count: 4096,
+        },
+    );
+    let FCall::RRead { data } = read else {
+        panic!("Rread expected, got {read:?}");
+    };
+    assert!(String::from_utf8_lossy(&data.0).contains("platform="));
+
+    // The role label names the ticket's role: accepted. Another role's label: refused.
+    let mut c = Conn::open(&hive);
+    c.version();
+    let attach = c.attach_aname(1, 0, "queen", &ticket);
+    assert!(matches!(attach, FCall::RAttach { .. }), "{attach:?}");
+    let mut c = Conn::open(&hive);
+    c.version();
+    assert_eq!(
+        c.attach_aname(1, 0, "worker-heartbeat:w0001", &ticket),
+        FCall::RlError {
+            ecode: errno!(EPERM)
+        }
+    );
+    // The right role with another identity is refused too.
+    let mut c = Conn::open(&hive);
+    c.version();
+    assert_eq!(
+        c.attach_aname(1, 0, "queen:mallory", &ticket),
+        FCall::RlError {
+            ecode: errno!(EPERM)
+        }
+    );
+    // A forged ticket is verified like one written to an afid, and refused.
+    let mut forged = ticket.clone();
+    forged.pop();
+    forged.push(if ticket.ends_with('0') { '1' } else { '0' });
+    let mut c = Conn::open(&hive);
+    c.version();
+    assert_eq!(
+        c.attach_aname(1, 0, "queen", &forged),
+        FCall::RlError {
+            ecode: errno!(EPERM)
+        }
+    );
+}
