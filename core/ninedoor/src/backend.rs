@@ -69,7 +69,8 @@ impl Backend for SessionBackend<'_> {
         self.nd.node(self.sid, String::from("/"))
     }
 
-    /// A ticket in `aname` is the credential itself: no auth fid is needed (§3.2).
+    /// A ticket in `aname` is the credential itself: no auth fid is needed
+    /// (docs/interfaces.md §3.2).
     fn auth_fid_needed(&self, aname: &str) -> bool {
         !aname.trim_start().starts_with(ticket::PREFIX)
     }
