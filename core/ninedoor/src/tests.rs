@@ -313,6 +313,14 @@ fn proc_reports_sessions_pressure_and_lifecycle() {
         nd.cat(q, "/proc/9p/session/1/state", 64, 0).unwrap(),
         b"ACTIVE\n"
     );
+    let idle = nd.open_session(Transport::NineP, 0).unwrap();
+    let active = String::from_utf8(nd.cat(q, "/proc/9p/session/active", 512, 0).unwrap()).unwrap();
+    assert!(active.starts_with("id=1 state=ACTIVE"), "{active}");
+    assert!(
+        !active.contains(&alloc::format!("id={} ", idle.0)),
+        "{active}"
+    );
+    assert_eq!(nd.ls(q, "/proc/9p/session", 0).unwrap()[0], "active");
     let _ = nd.append(q, "/queen/ctl", br#"{"bogus":1}"#, 0);
     assert_eq!(nd.cat(q, "/proc/pressure/policy", 64, 0).unwrap(), b"0\n");
     nd.append(q, "/queen/lifecycle/ctl", b"cordon\n", 0)

@@ -25,7 +25,7 @@ pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
     let text = || Some(Entry::text(Provider::Proc, Who::Anyone));
     match rest {
         [] | ["9p"] | ["pressure"] | ["lifecycle"] | ["root"] | ["9p", "session"] => dir(),
-        ["boot"] | ["9p", "sessions"] => text(),
+        ["boot"] | ["9p", "sessions"] | ["9p", "session", "active"] => text(),
         ["pressure", c] if PRESSURE.contains(c) => text(),
         ["lifecycle", f] if LIFECYCLE.contains(f) => text(),
         ["root", f] if ROOT.contains(f) => text(),
@@ -44,9 +44,9 @@ pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
         ["root"] => &ROOT,
         ["9p", "session", _] => &SESSION,
         ["9p", "session"] => {
-            return nd
-                .sessions()
-                .map(|(sid, _)| alloc::format!("{}", sid.0))
+            let ids = nd.sessions().map(|(sid, _)| alloc::format!("{}", sid.0));
+            return core::iter::once(String::from("active"))
+                .chain(ids)
                 .collect();
         }
         _ => &[],
@@ -59,19 +59,9 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str], now_ms: u64) -> Option<String> 
     let mut out = String::new();
     match rest {
         ["boot"] => boot(nd, now_ms, &mut out),
-        ["9p", "sessions"] => {
-            for (sid, info) in nd.sessions() {
-                let _ = writeln!(
-                    out,
-                    "id={} state={} transport={} owner={} since_ms={}",
-                    sid.0,
-                    info.state.as_str(),
-                    info.transport.as_str(),
-                    NineDoor::owner_label(info),
-                    info.since_ms
-                );
-            }
-        }
+        ["9p", "sessions"] => sessions(nd, false, &mut out),
+        // The original's name for the attached sessions only.
+        ["9p", "session", "active"] => sessions(nd, true, &mut out),
         ["9p", "session", id, field] => {
             let info = nd.session(session_of(nd, id)?)?;
             let _ = match *field {
@@ -123,6 +113,24 @@ fn root(nd: &NineDoor, field: &str, now_ms: u64, out: &mut String) {
             writeln!(out, "cut_reason={reason}")
         }
     };
+}
+
+/// The session table, one line per session (`active_only`: ACTIVE sessions only).
+fn sessions(nd: &NineDoor, active_only: bool, out: &mut String) {
+    for (sid, info) in nd.sessions() {
+        if active_only && info.state != crate::SessionState::Active {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "id={} state={} transport={} owner={} since_ms={}",
+            sid.0,
+            info.state.as_str(),
+            info.transport.as_str(),
+            NineDoor::owner_label(info),
+            info.since_ms
+        );
+    }
 }
 
 fn boot(nd: &NineDoor, now_ms: u64, out: &mut String) {
