@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the developer tools the test command relies on besides the Rust toolchain itself:
-# cargo-fuzz (bounded fuzzing of the decoders), cargo-insta (scenario snapshot review) and
-# tmux (the dashboard's end-to-end test, which fails under CI without it).
+# cargo-fuzz (bounded fuzzing of the decoders), cargo-insta (scenario snapshot review),
+# tmux (the dashboard's end-to-end test, which fails under CI without it) and diod (a stock
+# 9P client for scripts/interop-9p.sh).
 #
 #   scripts/setup.sh                 install every tool that is missing
 #   scripts/setup.sh cargo-fuzz ...  install only the named tools, if missing
@@ -14,6 +15,8 @@
 #                                    pyyaml, pyfdt, lxml, six, future, guardonce, pyelftools,
 #                                    libarchive-c) go into a venv scripts/build-sel4.sh makes
 #   scripts/setup.sh tmux            only make sure tmux is present (a Debian package)
+#   scripts/setup.sh diod            only make sure diod's diodcat/diodls are present (a Debian
+#                                    package; scripts/interop-9p.sh drives them)
 #
 # Versions are pinned so every machine and CI run the same tools; `--locked` builds them with
 # the dependency versions their authors tested.
@@ -30,7 +33,7 @@ declare -A VERSION=(
     [cargo-fuzz]=0.13.2
     [cargo-insta]=1.49.0
 )
-ALL_TOOLS=(cargo-fuzz cargo-insta tmux)
+ALL_TOOLS=(cargo-fuzz cargo-insta tmux diod)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -93,9 +96,13 @@ install_tool() {
         command -v tmux >/dev/null 2>&1 || apt_install tmux
         return
     fi
+    if [[ "$tool" == diod ]]; then
+        command -v diodcat >/dev/null 2>&1 || apt_install diod
+        return
+    fi
     local version="${VERSION[$tool]:-}"
     if [[ -z "$version" ]]; then
-        log "unknown tool: $tool (known: ${ALL_TOOLS[*]} cc sel4 tmux)"
+        log "unknown tool: $tool (known: ${ALL_TOOLS[*]} cc sel4 tmux diod)"
         return 1
     fi
     if have_tool "$tool"; then

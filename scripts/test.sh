@@ -119,6 +119,8 @@ stage_test() {
     # image is its own cargo project, so its own lock file and target directory.
     cargo test --manifest-path kernel-image/Cargo.toml --lib \
         --target-dir "${CARGO_TARGET_DIR:-target}/kernel-image-host" 2>&1 | tee -a "$TEST_LOG"
+    # A stock 9P2000.L client (diod's) attaches with its ticket in aname.
+    scripts/interop-9p.sh
 }
 
 stage_nostd() {

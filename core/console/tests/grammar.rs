@@ -260,11 +260,53 @@ fn spawn_needs_a_json_object() {
         })
     );
     assert_eq!(parse("spawn"), err(Some(Verb::Spawn), "missing-json"));
+    assert_eq!(parse("spawn [1]"), err(Some(Verb::Spawn), "expected-json"));
+    assert_eq!(parse("spawn {1"), err(Some(Verb::Spawn), "expected-json"));
+}
+
+#[test]
+fn spawn_takes_the_original_shorthand() {
     assert_eq!(
         parse("spawn heartbeat ticks=100"),
-        err(Some(Verb::Spawn), "expected-json")
+        Ok(Command::Spawn {
+            json: s(r#"{"spawn":"heartbeat","ticks":100}"#)
+        })
     );
-    assert_eq!(parse("spawn [1]"), err(Some(Verb::Spawn), "expected-json"));
+    let gpu = parse("SPAWN gpu gpu_id=GPU-0 mem_mb=4096 streams=2 ttl_s=120");
+    let Ok(Command::SpawnGpu(gpu)) = gpu else {
+        panic!("{gpu:?}");
+    };
+    assert_eq!((gpu.gpu_id.as_str(), gpu.mem_mb), ("GPU-0", 4096));
+    assert_eq!(
+        parse("spawn lora"),
+        err(Some(Verb::Spawn), "unknown-worker-kind")
+    );
+    assert_eq!(
+        parse("spawn heartbeat ticks"),
+        err(Some(Verb::Spawn), "expected-key-value")
+    );
+}
+
+#[test]
+fn lifecycle_takes_one_known_command() {
+    assert_eq!(
+        parse("LIFECYCLE Cordon"),
+        Ok(Command::Lifecycle {
+            command: s("cordon")
+        })
+    );
+    assert_eq!(
+        parse("lifecycle"),
+        err(Some(Verb::Lifecycle), "missing-command")
+    );
+    assert_eq!(
+        parse("lifecycle explode"),
+        err(Some(Verb::Lifecycle), "unknown-command")
+    );
+    assert_eq!(
+        parse("lifecycle drain now"),
+        err(Some(Verb::Lifecycle), "extra-argument")
+    );
 }
 
 #[test]

@@ -181,8 +181,8 @@ fn parse_errors_are_refusals() {
         ("frob it", "ERR FROB reason=unsupported detail=unknown-verb"),
         ("!!", "ERR PARSE reason=unsupported detail=unknown-verb"),
         (
-            "spawn heartbeat",
-            "ERR SPAWN reason=invalid detail=expected-json",
+            "spawn heartbeat colour=red",
+            "ERR SPAWN reason=invalid detail=unknown-key",
         ),
     ];
     for (line, want) in cases {

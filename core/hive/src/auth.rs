@@ -12,7 +12,7 @@ use ticket::{Role, Scope, TicketError};
 pub struct Principal {
     pub role: Role,
     pub subject: String,
-    /// `None` only for the Queen on the serial console.
+    /// `None` only for a ticketless Queen on a console (serial, or TCP after `AUTH`).
     pub ticket_id: Option<u64>,
     pub scopes: Vec<Scope>,
     pub expires_at_ms: u64,
@@ -27,6 +27,15 @@ impl Principal {
             ticket_id: None,
             scopes: Vec::new(),
             expires_at_ms: u64::MAX,
+        }
+    }
+
+    /// The Queen on a TCP console that passed `AUTH` without a ticket: the provisioned console
+    /// token is the credential (the original Cohesix console's behaviour).
+    pub fn token_queen() -> Self {
+        Self {
+            subject: String::from("console-token"),
+            ..Self::serial_queen()
         }
     }
 

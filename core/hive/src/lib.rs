@@ -315,6 +315,13 @@ impl Hive {
         );
     }
 
+    /// An operator's note appended to `/log/queen.log`: audited as a note by `who`, never
+    /// mistaken for a decision of the hive (the line is one `text=` value, quoted).
+    pub fn note(&mut self, now_ms: u64, who: &str, text: &str) {
+        self.audit
+            .record(now_ms, "note", &[("who", who), ("text", text)]);
+    }
+
     /// Applies an enumerated system event to the node lifecycle.
     pub fn system_event(&mut self, event: SystemEvent, now_ms: u64) -> Result<(), Refusal> {
         let to = event

@@ -124,6 +124,10 @@ pub struct ConsoleLimits {
     pub backoff_cap_ms: u32,
     /// Lines a streaming reply (`cat`, `tail`, `ls`) may carry before `END`.
     pub stream_lines_max: u32,
+    /// When false (the original Cohesix behaviour), `ATTACH queen` without a ticket is
+    /// accepted on a TCP console that passed `AUTH`: the console token is the operator's
+    /// credential. When true, a TCP console queen must present a valid queen ticket.
+    pub queen_requires_ticket: bool,
 }
 
 impl Default for ConsoleLimits {
@@ -135,6 +139,7 @@ impl Default for ConsoleLimits {
             backoff_base_ms: 250,
             backoff_cap_ms: 64_000,
             stream_lines_max: 4096,
+            queen_requires_ticket: false,
         }
     }
 }

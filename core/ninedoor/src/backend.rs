@@ -57,9 +57,22 @@ impl Backend for SessionBackend<'_> {
     type Node = Node;
 
     fn attach(&mut self, uname: &str, aname: &str, ticket: Option<&[u8]>) -> Result<Node, Error> {
-        self.nd
-            .attach(self.sid, aname, uname, ticket, self.now_ms)?;
+        match ticket {
+            // No afid, and `aname` is a ticket rather than a role: the original's form.
+            None if aname.trim_start().starts_with(ticket::PREFIX) => self
+                .nd
+                .attach_with_aname_ticket(self.sid, uname, aname, self.now_ms)?,
+            _ => self
+                .nd
+                .attach(self.sid, aname, uname, ticket, self.now_ms)?,
+        }
         self.nd.node(self.sid, String::from("/"))
+    }
+
+    /// A ticket in `aname` is the credential itself: no auth fid is needed
+    /// (docs/interfaces.md §3.2).
+    fn auth_fid_needed(&self, aname: &str) -> bool {
+        !aname.trim_start().starts_with(ticket::PREFIX)
     }
 
     fn admit(&mut self, _kind: RequestKind) -> Result<(), Error> {

@@ -41,7 +41,11 @@ impl NineDoor {
             self.hive.refused(now_ms, uname, "attach", refusal);
             return Err(refusal.error);
         }
-        let serial = info.transport == crate::Transport::Serial;
+        let transport = info.transport;
+        // A TCP console session reaches attach only after its `AUTH` succeeded (the console
+        // dispatcher's state machine), so the token is the credential the original honoured.
+        let token_queen = transport == crate::Transport::ConsoleTcp
+            && !self.hive.manifest().console.queen_requires_ticket;
         let peer = self.unattached_peers.get(&sid).cloned();
         let principal = match (ticket, peer) {
             (Some(text), Some(peer)) => {
@@ -60,10 +64,19 @@ impl NineDoor {
                 .hive
                 .authenticate(text, role, uname, now_ms)
                 .map_err(|r| r.error)?,
-            (None, _) if serial && role == "queen" => {
+            (None, _) if transport == crate::Transport::Serial && role == "queen" => {
                 self.hive
                     .accepted(now_ms, "console", "attach", "role=queen transport=serial");
                 Principal::serial_queen()
+            }
+            (None, _) if token_queen && role == "queen" => {
+                self.hive.accepted(
+                    now_ms,
+                    "console-token",
+                    "attach",
+                    "role=queen transport=tcp credential=console-token",
+                );
+                Principal::token_queen()
             }
             (None, Some(peer)) => {
                 let error = Error::Perm;
@@ -78,6 +91,54 @@ impl NineDoor {
         };
         self.bind_principal(sid, principal, now_ms);
         Ok(())
+    }
+
+    /// `Tattach` with `afid = NOFID` and the ticket text in `aname`, as the original Cohesix
+    /// host tools and stock 9P2000.L clients send it (they cannot write to an afid). The role
+    /// and subject come from the ticket's claims; the ticket is then verified exactly as one
+    /// written to an afid (`attach`), whose role check makes the unverified peek below safe.
+    /// `uname` is the role label, `role:<identity>` for worker roles: a different role or
+    /// identity is refused, and a `uname` that is not a role label (a stock client sends its
+    /// user name) is ignored. Refusals are audited under `uname`, never the ticket.
+    pub fn attach_with_aname_ticket(
+        &mut self,
+        sid: SessionId,
+        uname: &str,
+        ticket: &str,
+        now_ms: u64,
+    ) -> Result<(), Error> {
+        let claimed =
+            ticket::decode(ticket.trim(), ticket::MAX_TEXT_LEN).map(|(claims, _)| claims.role);
+        let Ok(role) = claimed else {
+            let refusal = Refusal::new(Error::Invalid, "ticket-malformed");
+            self.refuse_unverified(sid, uname, refusal, now_ms);
+            return Err(refusal.error);
+        };
+        let (label, identity) = match uname.split_once(':') {
+            Some((label, identity)) => (label, identity),
+            None => (uname, ""),
+        };
+        let subject = match ticket::Role::parse(label) {
+            None => "",
+            Some(named) if named == role => identity,
+            Some(_) => {
+                let refusal = Refusal::new(Error::Perm, "role-mismatch");
+                self.refuse_unverified(sid, uname, refusal, now_ms);
+                return Err(refusal.error);
+            }
+        };
+        self.attach(sid, role.as_str(), subject, Some(ticket.as_bytes()), now_ms)
+    }
+
+    /// A refusal decided before any signature was checked: a network peer's goes to the
+    /// security log under its address (§1.4), anyone else's to the audit log.
+    fn refuse_unverified(&mut self, sid: SessionId, uname: &str, refusal: Refusal, now_ms: u64) {
+        match self.unattached_peers.get(&sid).cloned() {
+            Some(peer) => {
+                self.security_refused(now_ms, &peer, "attach", refusal.error, refusal.detail)
+            }
+            None => self.hive.refused(now_ms, uname, "attach", refusal),
+        }
     }
 
     /// Admits one request from an attached session: the session must be live, its ticket

@@ -92,13 +92,30 @@ fn worker_view_is_its_mount_table() {
         nd.cat(w, &alloc::format!("{dir}/telemetry"), 4096, 0),
         Err(Error::Perm)
     );
-    // The audit log is not in a worker's view at all; the queen may read it but not forge it.
+    // The audit log is not in a worker's view at all; the queen may append notes to it, but
+    // each is recorded as a note of hers, so a line shaped like a decision forges nothing.
     assert_eq!(
         nd.append(w, "/log/queen.log", b"forged\n", 0),
         Err(Error::NotFound)
     );
+    let forged = b"t=0 ev=accept who=hive verb=ctl\n\nsecond note\n";
+    assert_eq!(nd.append(q, "/log/queen.log", forged, 0), Ok(forged.len()));
+    let log = String::from_utf8(nd.hive().audit().read(0, 1 << 20).data).unwrap();
+    assert!(
+        log.contains("ev=note who=operator text=\"t=0 ev=accept who=hive verb=ctl\"\n"),
+        "{log}"
+    );
+    assert!(
+        log.contains("ev=note who=operator text=\"second note\"\n"),
+        "{log}"
+    );
+    assert!(!log.contains("\nt=0 ev=accept who=hive"), "{log}");
     assert_eq!(
-        nd.append(q, "/log/queen.log", b"forged\n", 0),
+        nd.append(q, "/log/queen.log", b"\n", 0),
+        Err(Error::Invalid)
+    );
+    assert_eq!(
+        nd.append(q, "/log/security.log", b"forged\n", 0),
         Err(Error::Perm)
     );
 }
@@ -183,9 +200,34 @@ fn ops_budget_revokes_mid_session() {
 }
 
 #[test]
-fn attach_needs_a_ticket_except_the_serial_queen() {
+fn a_console_queen_needs_no_ticket_unless_the_manifest_says_so() {
     let mut nd = door();
     let tcp = nd.open_session(Transport::ConsoleTcp, 0).unwrap();
+    nd.attach(tcp, "queen", "", None, 0).unwrap();
+    let owner = nd.session(tcp).and_then(|s| s.principal.clone()).unwrap();
+    assert_eq!(owner.subject, "console-token");
+    let ninep = nd.open_session(Transport::NineP, 0).unwrap();
+    assert_eq!(nd.attach(ninep, "queen", "op", None, 0), Err(Error::Perm));
+    let tcp = nd.open_session(Transport::ConsoleTcp, 0).unwrap();
+    assert_eq!(
+        nd.attach(tcp, "worker-heartbeat", "w1", None, 0),
+        Err(Error::Perm)
+    );
+
+    let mut manifest = Manifest::default();
+    manifest.console.queen_requires_ticket = true;
+    let mut nd = door_with(manifest);
+    let tcp = nd.open_session(Transport::ConsoleTcp, 0).unwrap();
+    assert_eq!(nd.attach(tcp, "queen", "op", None, 0), Err(Error::Perm));
+    let ticket = queen_ticket(7);
+    nd.attach(tcp, "queen", "", Some(ticket.as_bytes()), 0)
+        .unwrap();
+}
+
+#[test]
+fn attach_needs_a_ticket_except_the_serial_queen() {
+    let mut nd = door();
+    let tcp = nd.open_session(Transport::NineP, 0).unwrap();
     assert_eq!(nd.attach(tcp, "queen", "op", None, 0), Err(Error::Perm));
     let serial = nd.open_session(Transport::Serial, 0).unwrap();
     nd.attach(serial, "queen", "console", None, 0).unwrap();
@@ -271,13 +313,21 @@ fn proc_reports_sessions_pressure_and_lifecycle() {
         nd.cat(q, "/proc/9p/session/1/state", 64, 0).unwrap(),
         b"ACTIVE\n"
     );
+    let idle = nd.open_session(Transport::NineP, 0).unwrap();
+    let active = String::from_utf8(nd.cat(q, "/proc/9p/session/active", 512, 0).unwrap()).unwrap();
+    assert!(active.starts_with("id=1 state=ACTIVE"), "{active}");
+    assert!(
+        !active.contains(&alloc::format!("id={} ", idle.0)),
+        "{active}"
+    );
+    assert_eq!(nd.ls(q, "/proc/9p/session", 0).unwrap()[0], "active");
     let _ = nd.append(q, "/queen/ctl", br#"{"bogus":1}"#, 0);
     assert_eq!(nd.cat(q, "/proc/pressure/policy", 64, 0).unwrap(), b"0\n");
     nd.append(q, "/queen/lifecycle/ctl", b"cordon\n", 0)
         .unwrap();
     assert_eq!(
         nd.cat(q, "/proc/lifecycle/state", 64, 0).unwrap(),
-        b"DEGRADED\n"
+        b"state=DEGRADED\n"
     );
     let boot = String::from_utf8(nd.cat(q, "/proc/boot", 8192, 0).unwrap()).unwrap();
     assert!(
@@ -316,7 +366,7 @@ fn binds_appear_inside_the_workers_view() {
     assert!(nd.ls(w, &dir, 0).unwrap().contains(&"node".to_string()));
     assert_eq!(
         nd.cat(w, &alloc::format!("{dir}/node"), 64, 0).unwrap(),
-        b"ONLINE\n"
+        b"state=ONLINE\n"
     );
     assert_eq!(
         nd.cat(w, "/proc/lifecycle/state", 64, 0),
@@ -380,4 +430,36 @@ fn gpu_leases_through_the_namespace() {
         plain.append(q, "/queen/lease/ctl", ask, 0),
         Err(Error::NotFound)
     );
+
+#[test]
+fn a_ticket_in_aname_names_role_and_subject_and_is_never_logged() {
+    let mut nd = door();
+    let ticket = queen_ticket(9);
+    let sid = nd.open_session(Transport::NineP, 0).unwrap();
+    nd.attach_with_aname_ticket(sid, "alice", &ticket, 0)
+        .unwrap();
+    let principal = nd.session(sid).and_then(|s| s.principal.clone()).unwrap();
+    assert_eq!(
+        (principal.role, principal.subject.as_str()),
+        (Role::Queen, "operator")
+    );
+    let sid = nd.open_session(Transport::NineP, 0).unwrap();
+    assert_eq!(
+        nd.attach_with_aname_ticket(sid, "relay", &ticket, 0),
+        Err(Error::Perm)
+    );
+    let sid = nd.open_session(Transport::NineP, 0).unwrap();
+    assert_eq!(
+        nd.attach_with_aname_ticket(sid, "queen:someone", &ticket, 0),
+        Err(Error::Perm)
+    );
+    let sid = nd.open_session(Transport::NineP, 0).unwrap();
+    assert_eq!(
+        nd.attach_with_aname_ticket(sid, "queen", "cohesix-ticket-zz", 0),
+        Err(Error::Invalid)
+    );
+    let log = String::from_utf8(nd.hive().audit().read(0, 1 << 20).data).unwrap();
+    assert!(log.contains("detail=role-mismatch"), "{log}");
+    assert!(log.contains("detail=subject-mismatch"), "{log}");
+    assert!(!log.contains("cohesix-ticket-"), "{log}");
 }

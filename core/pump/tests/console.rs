@@ -28,7 +28,10 @@ fn tcp_console_session_from_auth_to_kill() {
 
     let ls = c.say(&mut hive, "ls /proc");
     assert!(ls[0].starts_with("OK LS path=/proc"), "{ls:?}");
-    assert_eq!(&ls[1..], ["boot", "9p", "pressure", "lifecycle", "END"]);
+    assert_eq!(
+        &ls[1..],
+        ["boot", "9p", "pressure", "lifecycle", "root", "END"]
+    );
 
     let boot = c.say(&mut hive, "cat /proc/boot");
     assert!(boot.iter().any(|l| l == "platform=test"), "{boot:?}");
@@ -56,7 +59,7 @@ fn tcp_console_session_from_auth_to_kill() {
 }
 
 #[test]
-fn tcp_console_refuses_bad_tokens_and_ticketless_attach() {
+fn tcp_console_refuses_bad_tokens() {
     let mut hive = TestHive::boot(Manifest::default());
     let mut bad = Console::open(&mut hive);
     let reply = bad.say(&mut hive, "AUTH not-the-token");
@@ -69,7 +72,14 @@ fn tcp_console_refuses_bad_tokens_and_ticketless_attach() {
         c.say(&mut hive, "ping")[0],
         "ERR AUTH reason=expected-token"
     );
+}
 
+/// Sites that set `console.queen_requires_ticket` get the ticket check on the TCP console too.
+#[test]
+fn tcp_console_can_require_a_queen_ticket() {
+    let mut manifest = Manifest::default();
+    manifest.console.queen_requires_ticket = true;
+    let mut hive = TestHive::boot(manifest);
     let mut c = Console::open(&mut hive);
     c.say(
         &mut hive,
@@ -86,6 +96,92 @@ fn tcp_console_refuses_bad_tokens_and_ticketless_attach() {
         "second try is inside the back-off: {reply:?}"
     );
     assert!(hive.pump.hive().pressure().policy >= 1);
+    let log = String::from_utf8(hive.pump.hive().audit().read(0, 1 << 20).data).unwrap();
+    assert!(log.contains("detail=ticket-required"), "{log}");
+}
+
+/// The original Cohesix operator flow, byte for byte: length-prefixed frames, `AUTH`, then
+/// `ATTACH queen` with no ticket, then the original's own spawn, lifecycle, proc and note
+/// syntax.
+#[test]
+fn original_console_client_runs_its_session_with_the_token_alone() {
+    let mut hive = TestHive::boot(Manifest::default());
+    let mut c = Console::open(&mut hive);
+    assert_eq!(
+        c.say(
+            &mut hive,
+            &format!("AUTH {}", String::from_utf8_lossy(TOKEN))
+        ),
+        ["OK AUTH"]
+    );
+    assert_eq!(c.say(&mut hive, "ATTACH queen"), ["OK ATTACH role=queen"]);
+
+    let spawn = c.say(&mut hive, "spawn heartbeat ticks=5");
+    assert_eq!(
+        spawn,
+        [r#"OK SPAWN payload={"spawn":"heartbeat","ticks":5} bytes=32"#]
+    );
+    let worker = hive.pump.hive().registry().get("w0001").expect("spawned");
+    assert_eq!(worker.budget.ticks, Some(5));
+
+    assert_eq!(
+        c.say(&mut hive, "lifecycle cordon"),
+        ["OK LIFECYCLE command=cordon"]
+    );
+    let state = c.say(&mut hive, "cat /proc/lifecycle/state");
+    assert_eq!(&state[1..], ["state=DEGRADED", "END"], "{state:?}");
+    let reason = c.say(&mut hive, "cat /proc/lifecycle/reason");
+    assert_eq!(&reason[1..], ["reason=cordon", "END"], "{reason:?}");
+    let root = c.say(&mut hive, "cat /proc/root/reachable");
+    assert_eq!(&root[1..], ["reachable=yes", "END"], "{root:?}");
+    assert_eq!(
+        c.say(&mut hive, "echo note > /log/queen.log"),
+        ["OK ECHO path=/log/queen.log bytes=5"]
+    );
+
+    let gpu = c.say(
+        &mut hive,
+        "spawn gpu gpu_id=GPU-0 mem_mb=4096 streams=2 ttl_s=120 priority=1",
+    );
+    assert_eq!(
+        gpu,
+        ["ERR SPAWN reason=unsupported detail=gpu-leases-unavailable"]
+    );
+
+    // The operator's authority was the token, and the audit log says so; the note is a note.
+    let log = String::from_utf8(hive.pump.hive().audit().read(0, 1 << 20).data).unwrap();
+    assert!(
+        log.contains("ev=accept who=console-token verb=attach what=\"role=queen transport=tcp credential=console-token\""),
+        "{log}"
+    );
+    assert!(log.contains("ev=note who=console-token text=note"), "{log}");
+    assert!(
+        log.contains("ev=lifecycle old=ONLINE new=DEGRADED reason=cordon"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(&String::from_utf8_lossy(TOKEN).into_owned()),
+        "{log}"
+    );
+
+    // A ticket, when given, is still verified: a forged one is refused, not ignored.
+    let mut forged = Console::open(&mut hive);
+    forged.say(
+        &mut hive,
+        &format!("AUTH {}", String::from_utf8_lossy(TOKEN)),
+    );
+    let reply = forged.say(&mut hive, "ATTACH queen not-a-ticket");
+    assert!(
+        reply[0].starts_with("ERR ATTACH reason=invalid"),
+        "{reply:?}"
+    );
+
+    // The spawn and the cordon were journaled before they were acknowledged (the restored
+    // worker's five ticks are then spent by the crash margin, docs/journal.md, so its id is
+    // what remains of it).
+    hive.restart();
+    assert_eq!(hive.pump.hive().registry().next_seq(), 1);
+    assert_eq!(hive.pump.hive().lifecycle().state.as_str(), "DEGRADED");
 }
 
 #[test]
@@ -109,7 +205,7 @@ fn serial_console_attaches_the_queen_without_a_ticket() {
     hive.turn();
     let out = String::from_utf8(hive.hal.take_output()).unwrap();
     assert!(out.contains("OK ECHO path=/queen/lifecycle/ctl"), "{out:?}");
-    assert!(out.contains("\r\nDRAINING\r\n"), "{out:?}");
+    assert!(out.contains("\r\nstate=DRAINING\r\n"), "{out:?}");
 
     // The serial console is never timed out.
     hive.hal.advance_ms(600_000);

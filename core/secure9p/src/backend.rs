@@ -60,6 +60,14 @@ pub trait Backend {
         ticket: Option<&[u8]>,
     ) -> Result<Self::Node, Error>;
 
+    /// Whether `Tauth` with this `aname` gets an auth fid. A backend whose `aname` can carry
+    /// the credential itself answers false, and `Tauth` is refused `NotFound` (`ENOENT`),
+    /// which stock clients (diod's libnpclient) read as "no authentication needed" and then
+    /// attach with `afid = NOFID`.
+    fn auth_fid_needed(&self, _aname: &str) -> bool {
+        true
+    }
+
     /// Called before every request after attach. `Err(Closed)` means the session is revoked;
     /// other errors refuse only this request.
     fn admit(&mut self, kind: RequestKind) -> Result<(), Error>;

@@ -21,7 +21,7 @@ fn a_queen_session_from_auth_to_quit() {
     c.ping().unwrap();
     assert_eq!(
         c.ls("/proc").unwrap(),
-        ["boot", "9p", "pressure", "lifecycle"]
+        ["boot", "9p", "pressure", "lifecycle", "root"]
     );
     let boot = c.cat("/proc/boot").unwrap();
     assert!(boot.contains(&String::from("platform=test")), "{boot:?}");
@@ -37,7 +37,7 @@ fn a_queen_session_from_auth_to_quit() {
     );
 
     assert_eq!(c.echo("/queen/lifecycle/ctl", "cordon").unwrap(), 7);
-    assert_eq!(c.cat("/proc/lifecycle/state").unwrap(), ["DEGRADED"]);
+    assert_eq!(c.cat("/proc/lifecycle/state").unwrap(), ["state=DEGRADED"]);
 
     let help = c.request("help").unwrap();
     assert!(help.ok());

@@ -245,14 +245,14 @@ fn readdir_lists_entries_with_resumable_offsets() {
     ));
     let entries = c.readdir(12, 3, 0);
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["boot", "9p", "pressure", "lifecycle"]);
+    assert_eq!(names, ["boot", "9p", "pressure", "lifecycle", "root"]);
     assert_eq!(entries[0].typ, 8, "DT_REG");
     assert_eq!(entries[1].typ, 4, "DT_DIR");
     assert_eq!(entries[1].qid.typ, QIdType::DIR);
     // Each entry's offset resumes the listing just after it.
     let rest = c.readdir(13, 3, entries[1].offset);
     assert_eq!(rest, entries[2..]);
-    assert!(c.readdir(14, 3, entries[3].offset).is_empty());
+    assert!(c.readdir(14, 3, entries[4].offset).is_empty());
     c.clunk(15, 3);
 }
 
@@ -383,6 +383,118 @@ fn refusals_are_rlerror_with_linux_errno() {
     );
     assert_eq!(
         refused,
+        FCall::RlError {
+            ecode: errno!(EPERM)
+        }
+    );
+}
+
+impl Conn {
+    fn version(&mut self) {
+        let version = self.call(
+            NOTAG,
+            FCall::TVersion {
+                msize: MSIZE,
+                version: P92000L.into(),
+            },
+        );
+        assert!(matches!(version, FCall::RVersion { .. }), "{version:?}");
+    }
+
+    /// `Tattach` with no afid and the ticket in `aname`, as stock clients and the original
+    /// Cohesix host tools send it.
+    fn attach_aname(&mut self, tag: u16, fid: u32, uname: &str, aname: &str) -> FCall {
+        self.call(
+            tag,
+            FCall::TAttach {
+                fid,
+                afid: NOFID,
+                uname: uname.into(),
+                aname: aname.into(),
+                n_uname: NONUNAME,
+            },
+        )
+    }
+}
+
+#[test]
+fn a_ticket_in_aname_attaches_without_an_afid() {
+    let hive = Hive::start();
+    let ticket = queen();
+
+    // A stock client sends its own user name: it is not a role label, so it is ignored and
+    // role and subject come from the ticket.
+    let mut c = Conn::open(&hive);
+    c.version();
+    // `Tauth` with a ticket as `aname` has nothing to authenticate: ENOENT, which stock
+    // clients read as "attach without an afid".
+    let auth = c.call(
+        9,
+        FCall::TAuth {
+            afid: 1,
+            uname: "root".into(),
+            aname: ticket.clone(),
+            n_uname: NONUNAME,
+        },
+    );
+    assert_eq!(
+        auth,
+        FCall::RlError {
+            ecode: errno!(ENOENT)
+        }
+    );
+    let attach = c.attach_aname(1, 0, "root", &ticket);
+    assert!(matches!(attach, FCall::RAttach { .. }), "{attach:?}");
+    assert!(
+        matches!(c.walk(2, 0, 1, &["proc", "boot"]), FCall::RWalk { wqids } if wqids.len() == 2)
+    );
+    assert!(matches!(
+        c.call(3, FCall::TlOpen { fid: 1, flags: 0 }),
+        FCall::RlOpen { .. }
+    ));
+    let read = c.call(
+        4,
+        FCall::TRead {
+            fid: 1,
+            offset: 0,
+            count: 4096,
+        },
+    );
+    let FCall::RRead { data } = read else {
+        panic!("Rread expected, got {read:?}");
+    };
+    assert!(String::from_utf8_lossy(&data.0).contains("platform="));
+
+    // The role label names the ticket's role: accepted. Another role's label: refused.
+    let mut c = Conn::open(&hive);
+    c.version();
+    let attach = c.attach_aname(1, 0, "queen", &ticket);
+    assert!(matches!(attach, FCall::RAttach { .. }), "{attach:?}");
+    let mut c = Conn::open(&hive);
+    c.version();
+    assert_eq!(
+        c.attach_aname(1, 0, "worker-heartbeat:w0001", &ticket),
+        FCall::RlError {
+            ecode: errno!(EPERM)
+        }
+    );
+    // The right role with another identity is refused too.
+    let mut c = Conn::open(&hive);
+    c.version();
+    assert_eq!(
+        c.attach_aname(1, 0, "queen:mallory", &ticket),
+        FCall::RlError {
+            ecode: errno!(EPERM)
+        }
+    );
+    // A forged ticket is verified like one written to an afid, and refused.
+    let mut forged = ticket.clone();
+    forged.pop();
+    forged.push(if ticket.ends_with('0') { '1' } else { '0' });
+    let mut c = Conn::open(&hive);
+    c.version();
+    assert_eq!(
+        c.attach_aname(1, 0, "queen", &forged),
         FCall::RlError {
             ecode: errno!(EPERM)
         }

@@ -20,7 +20,7 @@ fn files_read_list_append_and_tail() {
     assert_eq!(c.msize(), 8192);
     assert_eq!(
         c.list("/proc").unwrap(),
-        ["boot", "9p", "pressure", "lifecycle"]
+        ["boot", "9p", "pressure", "lifecycle", "root"]
     );
     assert_eq!(c.list("/proc/boot").unwrap(), ["boot"]);
     let boot = String::from_utf8(c.read_file("/proc/boot", 65536).unwrap()).unwrap();

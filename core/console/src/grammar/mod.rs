@@ -6,10 +6,14 @@
 //! ls <path>    cat <path>       tail <path> [cursor]     log [cursor]
 //! echo <path> <line...>         (also: echo <line...> > <path>)
 //! spawn <json-object>           kill <id>
+//! spawn heartbeat ticks=<n> [ttl_s=<n>] [ops=<n>]
+//! spawn gpu gpu_id=<id> mem_mb=<n> streams=<n> ttl_s=<n> [priority=] [budget_ttl_s=] [budget_ops=]
+//! lifecycle <cordon|drain|resume|quiesce|reset>
 //! ```
 
 mod path;
 mod reply;
+mod spawn;
 
 use alloc::string::{String, ToString};
 use core::fmt;
@@ -18,6 +22,10 @@ use secure9p::Error;
 
 pub use path::{check_path, DEPTH_MAX, NAME_MAX, PATH_MAX};
 pub use reply::{quote, Reason, Reply};
+pub use spawn::{parse_spawn_args, GpuSpawn, HeartbeatSpawn, SpawnRequest};
+
+/// Commands `lifecycle` takes, as `/queen/lifecycle/ctl` accepts them.
+pub const LIFECYCLE_COMMANDS: [&str; 5] = ["cordon", "drain", "resume", "quiesce", "reset"];
 
 /// Longest role name.
 pub const ROLE_MAX: usize = 32;
@@ -38,11 +46,12 @@ pub enum Verb {
     Echo,
     Spawn,
     Kill,
+    Lifecycle,
     Quit,
 }
 
 impl Verb {
-    pub const ALL: [Verb; 12] = [
+    pub const ALL: [Verb; 13] = [
         Verb::Help,
         Verb::Ping,
         Verb::Auth,
@@ -54,6 +63,7 @@ impl Verb {
         Verb::Echo,
         Verb::Spawn,
         Verb::Kill,
+        Verb::Lifecycle,
         Verb::Quit,
     ];
 
@@ -71,6 +81,7 @@ impl Verb {
             Verb::Echo => "ECHO",
             Verb::Spawn => "SPAWN",
             Verb::Kill => "KILL",
+            Verb::Lifecycle => "LIFECYCLE",
             Verb::Quit => "QUIT",
         }
     }
@@ -124,8 +135,13 @@ pub enum Command {
     Spawn {
         json: String,
     },
+    /// `spawn gpu ...`: a typed lease request, refused until GPU leases exist.
+    SpawnGpu(GpuSpawn),
     Kill {
         id: String,
+    },
+    Lifecycle {
+        command: String,
     },
 }
 
@@ -142,8 +158,9 @@ impl Command {
             Command::Tail { .. } => Verb::Tail,
             Command::Log { .. } => Verb::Log,
             Command::Echo { .. } => Verb::Echo,
-            Command::Spawn { .. } => Verb::Spawn,
+            Command::Spawn { .. } | Command::SpawnGpu(_) => Verb::Spawn,
             Command::Kill { .. } => Verb::Kill,
+            Command::Lifecycle { .. } => Verb::Lifecycle,
         }
     }
 }
@@ -221,6 +238,7 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         Verb::Echo => parse_echo(rest),
         Verb::Spawn => parse_spawn(rest),
         Verb::Kill => parse_kill(rest),
+        Verb::Lifecycle => parse_lifecycle(rest),
     }
 }
 
@@ -336,18 +354,24 @@ fn split_redirect(rest: &str) -> Option<(&str, &str)> {
 }
 
 fn parse_spawn(rest: &str) -> Result<Command, ParseError> {
-    let verb = Verb::Spawn;
-    if rest.is_empty() {
-        return Err(ParseError::new(verb, "missing-json"));
+    match parse_spawn_args(rest).map_err(|detail| ParseError::new(Verb::Spawn, detail))? {
+        SpawnRequest::Json(json) => Ok(Command::Spawn { json }),
+        SpawnRequest::Gpu(gpu) => Ok(Command::SpawnGpu(gpu)),
     }
-    let json = rest.trim_end();
-    // The hive validates the JSON fully; the console only refuses what cannot be an object.
-    if !(json.starts_with('{') && json.ends_with('}')) {
-        return Err(ParseError::new(verb, "expected-json"));
+}
+
+fn parse_lifecycle(rest: &str) -> Result<Command, ParseError> {
+    let verb = Verb::Lifecycle;
+    let (word, extra) = split_word(rest);
+    if word.is_empty() {
+        return Err(ParseError::new(verb, "missing-command"));
     }
-    Ok(Command::Spawn {
-        json: json.to_string(),
-    })
+    no_args(verb, extra)?;
+    let command = word.to_ascii_lowercase();
+    if !LIFECYCLE_COMMANDS.contains(&command.as_str()) {
+        return Err(ParseError::new(verb, "unknown-command"));
+    }
+    Ok(Command::Lifecycle { command })
 }
 
 fn parse_kill(rest: &str) -> Result<Command, ParseError> {

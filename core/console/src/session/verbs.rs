@@ -14,8 +14,10 @@ use crate::grammar::{Command, Reply, Verb};
 pub const QUEEN_CTL: &str = "/queen/ctl";
 /// The audit log `log` tails.
 pub const QUEEN_LOG: &str = "/log/queen.log";
+/// The node lifecycle control file, target of `lifecycle`.
+pub const LIFECYCLE_CTL: &str = "/queen/lifecycle/ctl";
 
-const HELP: [&str; 13] = [
+const HELP: [&str; 16] = [
     "Commands:",
     "  help                    - Show this help",
     "  ping                    - Respond with pong",
@@ -27,7 +29,10 @@ const HELP: [&str; 13] = [
     "  log [cursor]            - Tail /log/queen.log",
     "  echo <path> <line>      - Append one line to a file",
     "  spawn <json>            - Append a spawn command to /queen/ctl",
+    "  spawn heartbeat ticks=<n> [ttl_s=<n>] [ops=<n>]",
+    "  spawn gpu gpu_id=<id> mem_mb=<n> streams=<n> ttl_s=<n> [priority=<n>]",
     "  kill <id>               - Ask the queen to stop a worker",
+    "  lifecycle <command>     - cordon|drain|resume|quiesce|reset the node",
     "  quit                    - End this session",
 ];
 
@@ -86,6 +91,20 @@ impl ConsoleSession {
                     alloc::vec![("payload", json.clone()), ("bytes", bytes)]
                 }))
             }
+            Command::SpawnGpu(_) => Outcome::line(refuse(
+                backend,
+                Verb::Spawn.label(),
+                Error::Unsupported,
+                "gpu-leases-unavailable",
+                &[],
+            )),
+            Command::Lifecycle { command } => Outcome::line(append(
+                backend,
+                Verb::Lifecycle,
+                LIFECYCLE_CTL,
+                &command,
+                |_| alloc::vec![("command", command.clone())],
+            )),
             Command::Kill { id } => {
                 let json = format!("{{\"kill\":\"{id}\"}}");
                 Outcome::line(append(backend, Verb::Kill, QUEEN_CTL, &json, |_| {

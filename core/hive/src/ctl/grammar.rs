@@ -56,6 +56,8 @@ pub struct KeySpec {
 #[serde(deny_unknown_fields)]
 struct Line {
     spawn: Option<String>,
+    /// The original Cohesix spelling of a spawn's ticks budget, at the top level.
+    ticks: Option<u64>,
     count: Option<u32>,
     site: Option<String>,
     budget: Option<BudgetSpec>,
@@ -138,6 +140,7 @@ fn classify(raw: Line, outer: bool) -> Result<Command, Refusal> {
             || raw.key.is_some()
             || raw.budget.is_some()
             || raw.count.is_some()
+            || raw.ticks.is_some()
             || raw.site.is_some()
             || raw.lease.is_some();
         if others {
@@ -164,10 +167,12 @@ fn classify(raw: Line, outer: bool) -> Result<Command, Refusal> {
         return Err(invalid(if heads == 0 { "empty" } else { "ambiguous" }));
     }
     if let Some(kind) = raw.spawn {
-        let budget = raw.budget.unwrap_or_default();
-        if budget.worker.is_some() {
+        let mut budget = raw.budget.unwrap_or_default();
+        // Ticks given twice (top level and in the budget) is ambiguous, never a silent pick.
+        if budget.worker.is_some() || (raw.ticks.is_some() && budget.ticks.is_some()) {
             return Err(invalid("ambiguous"));
         }
+        budget.ticks = budget.ticks.or(raw.ticks);
         if let Some(site) = &raw.site {
             check_ident(site)?;
         }
@@ -179,7 +184,7 @@ fn classify(raw: Line, outer: bool) -> Result<Command, Refusal> {
             lease: raw.lease,
         }));
     }
-    if raw.count.is_some() || raw.site.is_some() || raw.lease.is_some() {
+    if raw.count.is_some() || raw.ticks.is_some() || raw.site.is_some() || raw.lease.is_some() {
         return Err(invalid("ambiguous"));
     }
     if let Some(id) = raw.kill {
@@ -273,6 +278,29 @@ mod tests {
             parse(r#"{"id":"i-77","idempotency_key":"k-77","epoch":3,"cmd":{"kill":"w0412"}}"#)
                 .unwrap();
         assert!(matches!(env, Command::Envelope { epoch: 3, .. }));
+    }
+
+    #[test]
+    fn top_level_ticks_is_the_spawn_budget() {
+        let Command::Spawn(spawn) = parse(r#"{"spawn":"heartbeat","ticks":5}"#).unwrap() else {
+            panic!("not a spawn");
+        };
+        assert_eq!(spawn.budget.ticks, Some(5));
+        let Command::Spawn(spawn) =
+            parse(r#"{"spawn":"heartbeat","ticks":100,"budget":{"ttl_s":120,"ops":500}}"#).unwrap()
+        else {
+            panic!("not a spawn");
+        };
+        assert_eq!(
+            (spawn.budget.ticks, spawn.budget.ttl_s, spawn.budget.ops),
+            (Some(100), Some(120), Some(500))
+        );
+        let detail = |line: &str| parse(line).unwrap_err().detail;
+        assert_eq!(
+            detail(r#"{"spawn":"heartbeat","ticks":1,"budget":{"ticks":2}}"#),
+            "ambiguous"
+        );
+        assert_eq!(detail(r#"{"kill":"w1","ticks":2}"#), "ambiguous");
     }
 
     #[test]

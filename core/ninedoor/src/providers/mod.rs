@@ -190,6 +190,7 @@ pub fn write(
         Provider::Queen => queen::write(nd, rest, principal, data, now_ms),
         Provider::Shard => shard::write(nd, rest, principal, data, now_ms).map(|n| (n, None)),
         Provider::Gpu => gpu::write(nd, rest, principal, data, now_ms),
+        Provider::Log => log::write(nd, rest, principal, data, now_ms).map(|n| (n, None)),
         _ => Err(Error::Perm),
     }
 }

@@ -1,5 +1,7 @@
 //! `/proc`: read-only views of the node itself — boot facts and limits, the session table,
-//! refusal pressure and the node lifecycle.
+//! refusal pressure, the node lifecycle and the node's view of its root authority. Small
+//! state files read `key=value` (as the original Cohesix served them), so scripts can match
+//! `state=DEGRADED` without knowing which file they read.
 
 use super::{Entry, Provider, Who};
 use crate::{NineDoor, SessionId};
@@ -7,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
 
-const TOP: [&str; 4] = ["boot", "9p", "pressure", "lifecycle"];
+const TOP: [&str; 5] = ["boot", "9p", "pressure", "lifecycle", "root"];
 /// Present only when the manifest enables GPUs.
 const GPU_TOP: [&str; 2] = ["lease", "schedule"];
 const LEASE: [&str; 3] = ["summary", "active", "preemptions"];
@@ -15,6 +17,7 @@ const SCHEDULE: [&str; 2] = ["summary", "queue"];
 const PRESSURE: [&str; 5] = ["busy", "quota", "cut", "policy", "exhausted"];
 const LIFECYCLE: [&str; 3] = ["state", "reason", "since_ms"];
 const SESSION: [&str; 3] = ["state", "owner", "since_ms"];
+const ROOT: [&str; 3] = ["reachable", "last_seen_ms", "cut_reason"];
 
 fn session_of(nd: &NineDoor, text: &str) -> Option<SessionId> {
     let id: u32 = text.parse().ok()?;
@@ -32,13 +35,14 @@ pub(super) fn resolve(nd: &NineDoor, rest: &[&str]) -> Option<Entry> {
     let dir = || Some(Entry::dir(Provider::Proc));
     let text = || Some(Entry::text(Provider::Proc, Who::Anyone));
     match rest {
-        [] | ["9p"] | ["pressure"] | ["lifecycle"] | ["9p", "session"] => dir(),
+        [] | ["9p"] | ["pressure"] | ["lifecycle"] | ["root"] | ["9p", "session"] => dir(),
         ["lease"] | ["schedule"] => dir(),
         ["lease", f] if LEASE.contains(f) => text(),
         ["schedule", f] if SCHEDULE.contains(f) => text(),
-        ["boot"] | ["9p", "sessions"] => text(),
+        ["boot"] | ["9p", "sessions"] | ["9p", "session", "active"] => text(),
         ["pressure", c] if PRESSURE.contains(c) => text(),
         ["lifecycle", f] if LIFECYCLE.contains(f) => text(),
+        ["root", f] if ROOT.contains(f) => text(),
         ["9p", "session", id] => session_of(nd, id).and_then(|_| dir()),
         ["9p", "session", id, f] if SESSION.contains(f) => session_of(nd, id).and_then(|_| text()),
         _ => None,
@@ -60,11 +64,12 @@ pub(super) fn list(nd: &NineDoor, rest: &[&str]) -> Vec<String> {
         ["lifecycle"] => &LIFECYCLE,
         ["lease"] => &LEASE,
         ["schedule"] => &SCHEDULE,
+        ["root"] => &ROOT,
         ["9p", "session", _] => &SESSION,
         ["9p", "session"] => {
-            return nd
-                .sessions()
-                .map(|(sid, _)| alloc::format!("{}", sid.0))
+            let ids = nd.sessions().map(|(sid, _)| alloc::format!("{}", sid.0));
+            return core::iter::once(String::from("active"))
+                .chain(ids)
                 .collect();
         }
         _ => &[],
@@ -79,19 +84,9 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str], now_ms: u64) -> Option<String> 
         ["boot"] => boot(nd, now_ms, &mut out),
         ["lease", file] => out = hive.lease_proc(file)?,
         ["schedule", file] => out = hive.schedule_proc(file, now_ms)?,
-        ["9p", "sessions"] => {
-            for (sid, info) in nd.sessions() {
-                let _ = writeln!(
-                    out,
-                    "id={} state={} transport={} owner={} since_ms={}",
-                    sid.0,
-                    info.state.as_str(),
-                    info.transport.as_str(),
-                    NineDoor::owner_label(info),
-                    info.since_ms
-                );
-            }
-        }
+        ["9p", "sessions"] => sessions(nd, false, &mut out),
+        // The original's name for the attached sessions only.
+        ["9p", "session", "active"] => sessions(nd, true, &mut out),
         ["9p", "session", id, field] => {
             let info = nd.session(session_of(nd, id)?)?;
             let _ = match *field {
@@ -112,14 +107,55 @@ pub(super) fn text(nd: &NineDoor, rest: &[&str], now_ms: u64) -> Option<String> 
         ["lifecycle", field] => {
             let lc = hive.lifecycle();
             let _ = match *field {
-                "state" => writeln!(out, "{}", lc.state),
-                "reason" => writeln!(out, "{}", lc.reason),
-                _ => writeln!(out, "{}", lc.since_ms),
+                "state" => writeln!(out, "state={}", lc.state),
+                "reason" => writeln!(out, "reason={}", lc.reason),
+                _ => writeln!(out, "since_ms={}", lc.since_ms),
             };
         }
+        ["root", field] => root(nd, field, now_ms, &mut out),
         _ => return None,
     }
     Some(out)
+}
+
+/// The node's view of its root authority (docs/interfaces.md §10.4). The Queen's authority
+/// lives in this hive, so it is reachable while the node is not `OFFLINE` and was last seen
+/// now; an offline node reports the cut.
+fn root(nd: &NineDoor, field: &str, now_ms: u64, out: &mut String) {
+    let offline = nd.hive().lifecycle().state == hive::NodeState::Offline;
+    let _ = match field {
+        "reachable" => writeln!(out, "reachable={}", if offline { "no" } else { "yes" }),
+        "last_seen_ms" => {
+            let seen = if offline {
+                nd.hive().lifecycle().since_ms
+            } else {
+                now_ms
+            };
+            writeln!(out, "last_seen_ms={seen}")
+        }
+        _ => {
+            let reason = if offline { "lifecycle_offline" } else { "none" };
+            writeln!(out, "cut_reason={reason}")
+        }
+    };
+}
+
+/// The session table, one line per session (`active_only`: ACTIVE sessions only).
+fn sessions(nd: &NineDoor, active_only: bool, out: &mut String) {
+    for (sid, info) in nd.sessions() {
+        if active_only && info.state != crate::SessionState::Active {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "id={} state={} transport={} owner={} since_ms={}",
+            sid.0,
+            info.state.as_str(),
+            info.transport.as_str(),
+            NineDoor::owner_label(info),
+            info.since_ms
+        );
+    }
 }
 
 fn boot(nd: &NineDoor, now_ms: u64, out: &mut String) {

@@ -29,7 +29,12 @@ impl<N: Clone> Session<N> {
     ) -> Result<(), Error> {
         let response = match request {
             Request::Version { msize, version } => self.version(msize, &version, backend)?,
-            Request::Auth { afid, .. } => self.auth(afid)?,
+            Request::Auth { afid, aname, .. } => {
+                if !backend.auth_fid_needed(&aname) {
+                    return Err(Error::NotFound);
+                }
+                self.auth(afid)?
+            }
             Request::Attach {
                 fid,
                 afid,

@@ -79,6 +79,15 @@ pub enum Update {
     Reply(Result<String, String>),
 }
 
+/// A small state file's value: the hive writes `key=value`; a bare value is taken as is.
+fn value_of(text: &str, key: &str) -> String {
+    let text = text.trim();
+    text.strip_prefix(key)
+        .and_then(|rest| rest.strip_prefix('='))
+        .unwrap_or(text)
+        .to_string()
+}
+
 const PRESSURE: [&str; 4] = ["busy", "quota", "cut", "policy"];
 const OPTIONAL: [&str; 4] = [
     "/proc/root/reachable",
@@ -181,11 +190,11 @@ impl Poller {
                 let class = class.to_string();
                 out.push(Update::Pressure { class, text });
             } else if path == "/proc/lifecycle/state" {
-                out.push(Update::Lifecycle(text.trim().to_string()));
+                out.push(Update::Lifecycle(value_of(&text, "state")));
             } else if path == "/proc/root/reachable" {
-                root.0 = Some(text.trim().to_string());
+                root.0 = Some(value_of(&text, "reachable"));
             } else if path == "/proc/root/cut_reason" {
-                root.1 = text.trim().to_string();
+                root.1 = value_of(&text, "cut_reason");
             } else {
                 out.push(Update::Table {
                     path: path.clone(),
