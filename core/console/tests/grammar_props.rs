@@ -12,8 +12,20 @@ use proptest::prelude::*;
 
 /// The documented verbs (docs/interfaces.md §2.4), lower case, written out independently of
 /// `Verb::ALL`.
-const VERBS: [&str; 12] = [
-    "help", "ping", "auth", "attach", "ls", "cat", "tail", "log", "echo", "spawn", "kill", "quit",
+const VERBS: [&str; 13] = [
+    "help",
+    "ping",
+    "auth",
+    "attach",
+    "ls",
+    "cat",
+    "tail",
+    "log",
+    "echo",
+    "spawn",
+    "kill",
+    "lifecycle",
+    "quit",
 ];
 
 fn spaces() -> impl Strategy<Value = String> {
@@ -145,6 +157,24 @@ fn render(command: &Command) -> String {
         Command::Echo { path, line } => format!("echo {path} {line}"),
         Command::Spawn { json } => format!("spawn {json}"),
         Command::Kill { id } => format!("kill {id}"),
+        Command::Lifecycle { command } => format!("lifecycle {command}"),
+        Command::SpawnGpu(g) => {
+            let mut line = format!(
+                "spawn gpu gpu_id={} mem_mb={} streams={} ttl_s={}",
+                g.gpu_id, g.mem_mb, g.streams, g.ttl_s
+            );
+            let extra = [
+                ("priority", g.priority.map(u64::from)),
+                ("budget_ttl_s", g.budget_ttl_s.map(u64::from)),
+                ("budget_ops", g.budget_ops),
+            ];
+            for (key, value) in extra {
+                if let Some(v) = value {
+                    line.push_str(&format!(" {key}={v}"));
+                }
+            }
+            line
+        }
     }
 }
 

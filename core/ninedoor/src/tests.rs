@@ -430,6 +430,7 @@ fn gpu_leases_through_the_namespace() {
         plain.append(q, "/queen/lease/ctl", ask, 0),
         Err(Error::NotFound)
     );
+}
 
 #[test]
 fn a_ticket_in_aname_names_role_and_subject_and_is_never_logged() {

@@ -145,7 +145,7 @@ fn original_console_client_runs_its_session_with_the_token_alone() {
     );
     assert_eq!(
         gpu,
-        ["ERR SPAWN reason=unsupported detail=gpu-leases-unavailable"]
+        ["ERR SPAWN reason=unsupported detail=gpu-spawn-not-wired"]
     );
 
     // The operator's authority was the token, and the audit log says so; the note is a note.

@@ -170,7 +170,9 @@ proptest! {
 
     #[test]
     fn batches_answer_every_frame_in_order(frames in prop::collection::vec(input(), 1..30)) {
-        let mut h = Harness::new();
+        // A batch as wide as the input, so one call answers every frame (the tag window
+        // still applies within it).
+        let mut h = Harness::with_limits(Limits { batch: 32, ..Limits::default() });
         h.attach_with_ticket(GOOD_TICKET).unwrap();
         let mut input = Vec::new();
         for (i, f) in frames.iter().enumerate() {

@@ -75,6 +75,14 @@ fn refusals_carry_errno_and_leave_no_fid_behind() {
 #[test]
 fn tickets_are_checked_at_attach() {
     let hive = Hive::start();
+    let mut c = NineClient::connect(hive.ninep, Limits::default(), timeouts()).unwrap();
+    assert!(c.list("/").is_err(), "nothing before attach");
+    let relay = ticket(Role::Relay, "r1", (1 << 40) + 1);
+    let error = NineClient::open(hive.ninep, "queen", "r1", &relay, timeouts())
+        .err()
+        .expect("role mismatch refused");
+    assert_eq!(error.errno(), Some(1));
+    // Last: a forged ticket also backs this source off (docs/interfaces.md §1.4).
     let forged = {
         let mut keys = ticket::Keyring::new();
         keys.insert(1, [9u8; 32]);
@@ -86,13 +94,6 @@ fn tickets_are_checked_at_attach() {
         .expect("forged ticket refused");
     assert_eq!(error.errno(), Some(1));
     assert_eq!(error.refusal().unwrap().verb, "attach");
-    let relay = ticket(Role::Relay, "r1", (1 << 40) + 1);
-    let error = NineClient::open(hive.ninep, "queen", "r1", &relay, timeouts())
-        .err()
-        .expect("role mismatch refused");
-    assert_eq!(error.errno(), Some(1));
-    let mut c = NineClient::connect(hive.ninep, Limits::default(), timeouts()).unwrap();
-    assert!(c.list("/").is_err(), "nothing before attach");
 }
 
 #[test]

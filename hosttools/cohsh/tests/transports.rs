@@ -91,6 +91,9 @@ fn bad_tickets_are_refused_with_reason_and_errno_on_both_transports() {
         };
         assert_eq!(refusal.reason, "policy", "{transport}: {refusal}");
         assert_eq!(error.errno(), Some(1), "{transport}: EPERM");
+        // Over Secure9P a forged ticket backs its source off (guard.auth_delay_base_ms, 100 ms
+        // for a first failure): the next attempt is only heard once that has passed.
+        std::thread::sleep(std::time::Duration::from_millis(250));
         target.ticket = Some(String::from("cohesix-ticket-zz.00"));
         let error = Session::open(&target).err().expect("garbage refused");
         assert_eq!(error.reason(), Some("invalid"), "{transport}: {error}");

@@ -95,7 +95,7 @@ impl ConsoleSession {
                 backend,
                 Verb::Spawn.label(),
                 Error::Unsupported,
-                "gpu-leases-unavailable",
+                "gpu-spawn-not-wired",
                 &[],
             )),
             Command::Lifecycle { command } => Outcome::line(append(
