@@ -143,7 +143,7 @@ fn bench_decision(c: &mut Criterion) {
 /// best tenant head is taken from a queue of `depth`, the broker decides it onto the one free
 /// GPU, and the lease and the request are put back so the state stays steady.
 fn bench_decision_core(c: &mut Criterion) {
-    use cohesix_hive::gpu::{Ask, Broker, Lease, Queue, Request};
+    use cohesix_hive::gpu::{Broker, Lease, Queue, Request};
     let mut group = c.benchmark_group("decision_core");
     group.throughput(Throughput::Elements(1));
     for depth in DEPTHS {
@@ -170,15 +170,7 @@ fn bench_decision_core(c: &mut Criterion) {
             b.iter(|| {
                 let id = queue.best(1)[0];
                 let req = queue.remove(id).expect("queued");
-                let ask = Ask {
-                    worker: req.worker.clone(),
-                    tenant: req.tenant.clone(),
-                    gpu: None,
-                    mem_mb: req.mem_mb,
-                    streams: req.streams,
-                    ttl_ms: req.ttl_ms,
-                    priority: req.priority,
-                };
+                let ask = req.ask();
                 let decision = broker.decide(&ask, false).expect("a free GPU");
                 let lease = broker.mint();
                 broker.insert(Lease {

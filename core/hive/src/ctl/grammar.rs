@@ -209,7 +209,9 @@ fn classify(raw: Line, outer: bool) -> Result<Command, Refusal> {
     }
 }
 
-fn check_ident(text: &str) -> Result<(), Refusal> {
+/// The identifiers control lines carry (worker ids, sites, keys; GPU, bridge and tenant
+/// names): at most `IDENT_MAX` bytes of `[A-Za-z0-9._:-]`.
+pub(crate) fn check_ident(text: &str) -> Result<(), Refusal> {
     let ok = !text.is_empty()
         && text.len() <= IDENT_MAX
         && text

@@ -447,15 +447,7 @@ impl Hive {
             let Some(req) = self.gpu.queue.get(id).cloned() else {
                 break;
             };
-            let ask = Ask {
-                worker: req.worker.clone(),
-                tenant: req.tenant.clone(),
-                gpu: None,
-                mem_mb: req.mem_mb,
-                streams: req.streams,
-                ttl_ms: req.ttl_ms,
-                priority: req.priority,
-            };
+            let ask = req.ask();
             match self.gpu.broker.decide(&ask, false) {
                 Ok(decision) => {
                     self.gpu.queue.remove(id);

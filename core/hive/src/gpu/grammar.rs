@@ -1,6 +1,7 @@
 //! The JSON lines of `/queen/lease/ctl`, `/queen/schedule/ctl` and `/gpu/<id>/ctl`
 //! (docs/interfaces.md §8.4). Parsing never touches the hive.
 
+use crate::ctl::check_ident;
 use crate::Refusal;
 use alloc::string::String;
 use secure9p::Error;
@@ -98,21 +99,21 @@ pub fn parse_lease(line: &str) -> Result<LeaseLine, Refusal> {
     let idents: &[&Option<String>] = match &parsed {
         LeaseLine::Grant(w) => &[&w.gpu, &w.worker],
         LeaseLine::Inventory(i) => {
-            check(&i.gpu)?;
+            check_ident(&i.gpu)?;
             &[&i.bridge]
         }
         LeaseLine::Lost(l) => {
-            check(&l.bridge)?;
+            check_ident(&l.bridge)?;
             &[]
         }
         LeaseLine::Quota(q) => {
-            check(&q.tenant)?;
+            check_ident(&q.tenant)?;
             &[]
         }
         _ => &[],
     };
     for ident in idents.iter().filter_map(|i| i.as_deref()) {
-        check(ident)?;
+        check_ident(ident)?;
     }
     Ok(parsed)
 }
@@ -125,21 +126,8 @@ pub fn parse_schedule(line: &str) -> Result<ScheduleLine, Refusal> {
             return Err(Refusal::new(Error::Invalid, "queue-names-no-gpu"));
         }
         if let Some(worker) = &w.worker {
-            check(worker)?;
+            check_ident(worker)?;
         }
     }
     Ok(parsed)
-}
-
-fn check(ident: &str) -> Result<(), Refusal> {
-    let ok = !ident.is_empty()
-        && ident.len() <= crate::ctl::IDENT_MAX
-        && ident
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Refusal::new(Error::Invalid, "bad-identifier"))
-    }
 }

@@ -28,6 +28,21 @@ pub struct Request {
     pub enqueued_ms: u64,
 }
 
+impl Request {
+    /// What the broker is asked for on this request's behalf: any GPU that fits.
+    pub fn ask(&self) -> super::broker::Ask {
+        super::broker::Ask {
+            worker: self.worker.clone(),
+            tenant: self.tenant.clone(),
+            gpu: None,
+            mem_mb: self.mem_mb,
+            streams: self.streams,
+            ttl_ms: self.ttl_ms,
+            priority: self.priority,
+        }
+    }
+}
+
 type Key = (i128, u64);
 
 pub struct Queue {
