@@ -13,10 +13,10 @@ use alloc::vec::Vec;
 use core::ptr::addr_of_mut;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use hal_aarch64::{timer, BootEntropy, GenericTimer, Machine as Aarch64Machine, Pl011};
 use hal_ena::pci::{self, Ecam};
 use hal_ena::{DmaBuf, Ena, EnaConfig, Mmio};
 use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
-use hal_aarch64::{timer, BootEntropy, GenericTimer, Machine as Aarch64Machine, Pl011};
 use r_efi::efi;
 
 use crate::board::{BlobFault, Board, NetUp};

@@ -8,12 +8,12 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ptr::addr_of_mut;
 
+use hal_aarch64::{timer, BootEntropy, GenericTimer, Machine as Aarch64Machine};
 use hal_pi4::board::{GENET_BASE, GENET_LEN, UART0_BASE, UART_LEN};
 use hal_pi4::genet::BUF_LEN;
 use hal_pi4::mailbox::{self, MAILBOX_BASE, MAILBOX_LEN, MESSAGE_LEN};
 use hal_pi4::{DmaBuf, Genet, GenetConfig, Mmio, Pl011};
 use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
-use hal_aarch64::{timer, BootEntropy, GenericTimer, Machine as Aarch64Machine};
 
 use crate::board::{BlobFault, Board, NetUp};
 

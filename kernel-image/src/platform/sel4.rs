@@ -17,6 +17,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use hal::mem::MemStore;
 use hal::{Clock, ConnId, Console, Entropy, Net, NetError, PeerAddr, Store, StoreError};
+use hal_aarch64::{timer, BootEntropy, GenericTimer, Pl011};
 use hal_sel4::abi::CURRENT;
 use hal_sel4::rt::{yield_now, DebugConsole};
 use hal_sel4::MapError;
@@ -24,7 +25,6 @@ use hal_smoltcp::{Ipv4Cidr, NetConfig, SmolNet};
 use hal_virt::board::FW_CFG_BASE;
 use hal_virt::fwcfg::{FwCfg, FwCfgError, MmioFwCfg};
 use hal_virt::provision::{FW_CFG_NAME, PROVISION_MAX};
-use hal_aarch64::{timer, BootEntropy, GenericTimer, Pl011};
 use hal_virt::VirtioNic;
 
 use wake::Wakeups;

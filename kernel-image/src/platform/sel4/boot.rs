@@ -6,6 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use core::sync::atomic::Ordering;
 
+use hal_aarch64::Pl011;
 use hal_sel4::abi::CURRENT;
 use hal_sel4::bootinfo::FRAME_SIZE;
 use hal_sel4::ram::RamRegion;
@@ -14,7 +15,6 @@ use hal_sel4::{BootInfo, DeviceMapper, MapError};
 use hal_virt::board::{
     virtio_mmio_intid, FW_CFG_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_COUNT, VIRTIO_MMIO_STRIDE,
 };
-use hal_aarch64::Pl011;
 use hal_virt::{probe_net, VirtioNic};
 
 use super::wake::Wakeups;
