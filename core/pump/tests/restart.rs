@@ -3,6 +3,7 @@
 
 mod support;
 
+use hal::mem::MemStore;
 use manifest::Manifest;
 use secure9p::Error;
 use support::{keys, queen_ticket, TestHive};
@@ -38,6 +39,33 @@ fn heal_store(hive: &mut TestHive) {
     hive.hal.store().set_failing(false);
     hive.hal.advance_ms(1_000);
     hive.settle();
+}
+
+/// Opens `/queen/ctl` as the queen, lets `fault` break the store, then sends `line` without
+/// waiting: its journal write will be refused, so no reply is due.
+fn send_ctl_into_fault(
+    hive: &mut TestHive,
+    fault: fn(&MemStore),
+    line: &'static [u8],
+) -> support::NineClient {
+    let mut queen = hive.connect();
+    queen
+        .attach(hive, "queen", "operator", &queen_ticket(1 << 41))
+        .unwrap();
+    let fid = queen.open(hive, "/queen/ctl", 1).unwrap();
+    fault(hive.hal.store());
+    queen.send(|c, out| {
+        c.write(fid, 0, line, out).unwrap();
+    });
+    queen
+}
+
+fn failing_medium(store: &MemStore) {
+    store.set_failing(true);
+}
+
+fn full_disk(store: &MemStore) {
+    store.set_capacity(Some(store.used_bytes()));
 }
 
 /// Attaches worker `id` with `ticket` and appends one `beat` record to its telemetry; returns
@@ -170,16 +198,11 @@ fn binds_cannot_take_over_the_hive() {
 #[test]
 fn nothing_is_acknowledged_that_the_store_refused() {
     let mut hive = TestHive::boot(Manifest::default());
-    let mut queen = hive.connect();
-    queen
-        .attach(&mut hive, "queen", "operator", &queen_ticket(1 << 41))
-        .unwrap();
-    let fid = queen.open(&mut hive, "/queen/ctl", 1).unwrap();
-    hive.hal.store().set_failing(true);
-    queen.send(|c, out| {
-        c.write(fid, 0, br#"{"spawn":"heartbeat","count":2}"#, out)
-            .unwrap();
-    });
+    let mut queen = send_ctl_into_fault(
+        &mut hive,
+        failing_medium,
+        br#"{"spawn":"heartbeat","count":2}"#,
+    );
     hive.settle();
     // No reply came: the connection was dropped with its write unanswered.
     assert!(queen.poll().is_none());
@@ -228,16 +251,7 @@ fn a_store_fault_costs_connections_not_telemetry() {
     let ticket = worker_ticket(&hive, "w0001");
     let (agent, telemetry) = beat_once(&mut hive, "w0001", &ticket);
     // A journal write fails: every connection drops and the hive is rebuilt from its store.
-    let mut queen = hive.connect();
-    queen
-        .attach(&mut hive, "queen", "operator", &queen_ticket(1 << 41))
-        .unwrap();
-    let ctl_fid = queen.open(&mut hive, "/queen/ctl", 1).unwrap();
-    hive.hal.store().set_failing(true);
-    queen.send(|c, out| {
-        c.write(ctl_fid, 0, br#"{"spawn":"heartbeat"}"#, out)
-            .unwrap();
-    });
+    let _queen = send_ctl_into_fault(&mut hive, failing_medium, br#"{"spawn":"heartbeat"}"#);
     hive.settle();
     heal_store(&mut hive);
     assert!(agent.conn.is_closed());
@@ -251,15 +265,7 @@ fn a_revocation_the_store_refused_is_decided_again_by_the_rebuild() {
     let mut hive = TestHive::boot(Manifest::default());
     ctl(&mut hive, r#"{"spawn":"heartbeat","count":2}"#).unwrap();
     let killed = worker_ticket(&hive, "w0001");
-    let mut queen = hive.connect();
-    queen
-        .attach(&mut hive, "queen", "operator", &queen_ticket(1 << 41))
-        .unwrap();
-    let fid = queen.open(&mut hive, "/queen/ctl", 1).unwrap();
-    hive.hal.store().set_failing(true);
-    queen.send(|c, out| {
-        c.write(fid, 0, br#"{"kill":"w0001"}"#, out).unwrap();
-    });
+    let _queen = send_ctl_into_fault(&mut hive, failing_medium, br#"{"kill":"w0001"}"#);
     hive.settle();
     heal_store(&mut hive);
     // The kill was never acknowledged, but its sessions were closed: the rebuilt hive
@@ -280,17 +286,8 @@ fn a_revocation_the_store_refused_is_decided_again_by_the_rebuild() {
 fn a_store_that_keeps_refusing_is_read_back_with_growing_pauses() {
     let mut hive = TestHive::boot(Manifest::default());
     ctl(&mut hive, r#"{"spawn":"heartbeat"}"#).unwrap();
-    let mut queen = hive.connect();
-    queen
-        .attach(&mut hive, "queen", "operator", &queen_ticket(1 << 41))
-        .unwrap();
-    let fid = queen.open(&mut hive, "/queen/ctl", 1).unwrap();
     // A full disk: writes that grow the store are refused, reads still work.
-    let used = hive.hal.store().used_bytes();
-    hive.hal.store().set_capacity(Some(used));
-    queen.send(|c, out| {
-        c.write(fid, 0, br#"{"spawn":"heartbeat"}"#, out).unwrap();
-    });
+    let _queen = send_ctl_into_fault(&mut hive, full_disk, br#"{"spawn":"heartbeat"}"#);
     // A virtual second of 1 ms turns. Each attempt to rebuild is refused by the full store
     // again, so the pump tries after 0, 10, 30, 70, 150, 310 and 630 ms, then waits until
     // 1,270 ms: not on every turn.
