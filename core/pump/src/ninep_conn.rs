@@ -20,6 +20,9 @@ pub(crate) struct NinePConn {
     buffer_max: usize,
     /// Framing broke or the session closed: flush what is queued, then hang up.
     closing: bool,
+    /// The session has left SETUP. It never returns there, so once set the session table
+    /// is no longer looked up on every turn.
+    attached: bool,
     /// The peer stopped reading replies: its input is left unread (see `Pause`).
     pause: Pause,
 }
@@ -75,6 +78,7 @@ impl NinePConn {
             outbuf: Vec::new(),
             buffer_max: manifest.pump.conn_buffer_bytes as usize,
             closing: false,
+            attached: false,
         }
     }
 
@@ -87,9 +91,13 @@ impl NinePConn {
     }
 
     /// The session has attached (left SETUP).
-    pub(crate) fn authenticated(&self, nd: &NineDoor) -> bool {
-        nd.session(self.sid)
-            .is_some_and(|s| s.state != SessionState::Setup)
+    pub(crate) fn authenticated(&mut self, nd: &NineDoor) -> bool {
+        if !self.attached {
+            self.attached = nd
+                .session(self.sid)
+                .is_some_and(|s| s.state != SessionState::Setup);
+        }
+        self.attached
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
